@@ -19,7 +19,7 @@ import torch
 def run_one(attention: str, seed: int, steps: int, lr: float | None = None, fusion: str = "face+context") -> float:
     """Test accuracy of one ``glamor-net-tiny`` trained with the given attention."""
     import zoo
-    from zoo.specs import TrainOptions
+    from zoo.options import TrainOptions
     from zoo_plugins.glamor_net.data import synthetic
 
     torch.manual_seed(seed)

@@ -9,13 +9,20 @@
 2. Small files: ``--clients`` (default 32) concurrent clients, each with its own keep-alive connection, fetching
    4 KB files for ``--seconds``; requests per second and latency percentiles (p50, p99).
 
+3. Xet (``--xet-mb``, default 50 MB, random data): upload through ``hf_xet`` (huggingface_hub's default client),
+   download through ``hf_xet`` into an empty cache, download without it (the server rebuilds the bytes from
+   chunks); then the same file with 1 % changed (ten scattered 0.1 % edits) uploaded again: bytes actually sent
+   (xorb bytes the server received) and bytes saved by chunk deduplication.
+
 The server runs as a separate process (``python -m zoo hub serve``), as in production, so client and server do not
-share a GIL. Run: ``.venv/bin/python benchmarks/bench_hub.py [--size-mb 512] [--clients 32] [--seconds 10]``.
+share a GIL. Run: ``.venv/bin/python benchmarks/bench_hub.py [--size-mb 512] [--clients 32] [--seconds 10]
+[--xet-mb 50] [--only-xet]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import shutil
 import statistics
@@ -202,13 +209,80 @@ def _small_files(
     return int(len(flat) / elapsed), flat, errors[0]
 
 
+def _xorb_bytes(root: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(root / "hub.sqlite") as db:
+        return db.execute("SELECT coalesce(sum(bytes), 0) FROM xorbs").fetchone()[0]
+
+
+def _xet_bench(work: Path, size_mb: int) -> None:
+    """Xet upload/download throughput and the bytes a 1 % edit sends (server in its own process)."""
+    import random
+
+    from huggingface_hub import HfApi, constants, hf_hub_download
+
+    root = work / "xet-root"
+    proc, endpoint = _start_server(root)
+    try:
+        constants.HF_HUB_DISABLE_XET = False
+        api = HfApi(endpoint=endpoint, token=TOKEN)
+        api.create_repo("bench/xet")
+        size = size_mb * 1024 * 1024
+        rng = random.Random(0)
+        data = bytearray(rng.randbytes(size))
+        src = work / "xet.bin"
+        src.write_bytes(data)
+        t0, before = time.perf_counter(), _xorb_bytes(root)
+        api.upload_file(path_or_fileobj=str(src), path_in_repo="w.bin", repo_id="bench/xet")
+        up = time.perf_counter() - t0
+        sent_v1 = _xorb_bytes(root) - before
+        t0 = time.perf_counter()
+        hf_hub_download("bench/xet", "w.bin", endpoint=endpoint, cache_dir=work / "xet-c1")
+        down_xet = time.perf_counter() - t0
+        constants.HF_HUB_DISABLE_XET = True
+        t0 = time.perf_counter()
+        hf_hub_download("bench/xet", "w.bin", endpoint=endpoint, cache_dir=work / "xet-c2")
+        down_plain = time.perf_counter() - t0
+        constants.HF_HUB_DISABLE_XET = False
+        block = size // 1000
+        for _ in range(10):  # 1 %: ten scattered edits of 0.1 % each
+            offset = rng.randrange(0, size - block)
+            data[offset : offset + block] = rng.randbytes(block)
+        src.write_bytes(data)
+        t0, before = time.perf_counter(), _xorb_bytes(root)
+        api.upload_file(path_or_fileobj=str(src), path_in_repo="w.bin", repo_id="bench/xet")
+        up2 = time.perf_counter() - t0
+        sent_v2 = _xorb_bytes(root) - before
+        print(f"xet: {size_mb} MB random file (hf_xet {importlib.metadata.version('hf_xet')})")
+        print(f"    {'upload (hf_xet)':<30}{size_mb / up:10.1f} MB/s  {sent_v1} xorb bytes sent")
+        print(f"    {'download (hf_xet)':<30}{size_mb / down_xet:10.1f} MB/s")
+        print(f"    {'download (plain, rebuilt)':<30}{size_mb / down_plain:10.1f} MB/s")
+        print(
+            f"    {'re-upload, 1 % changed':<30}{size_mb / up2:10.1f} MB/s  {sent_v2} bytes sent "
+            f"({100 * sent_v2 / size:.1f} % of the file; {size - sent_v2} bytes saved by chunk dedup)"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--xet-mb", type=int, default=50)
+    parser.add_argument("--only-xet", action="store_true", help="run the Xet part only")
     args = parser.parse_args()
+    if args.only_xet:
+        work = Path(tempfile.mkdtemp(prefix="zoo-bench-xet-"))
+        try:
+            _xet_bench(work, args.xet_mb)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return 0
 
     import httpx2
 
@@ -298,6 +372,8 @@ def main() -> int:
         row("requests/s", rps, "", digits=0)
         row("latency p50", p50, "ms")
         row("latency p99", p99, "ms", f"{len(lat)} requests, {errors} errors")
+        if args.xet_mb > 0:
+            _xet_bench(work, args.xet_mb)
         return 0 if errors == 0 else 1
     finally:
         if proc is not None:

@@ -19,7 +19,7 @@ import torch
 def run_one(loss: str, noise: float, seed: int, steps: int, variant: str) -> dict[str, float]:
     """Train one tiny model and return its clean test accuracy (and the mean lambda on flipped/clean labels)."""
     import zoo
-    from zoo.specs import TrainOptions
+    from zoo.options import TrainOptions
     from zoo_plugins.ldl_va.data import synthetic
 
     torch.manual_seed(seed)

@@ -34,7 +34,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "push": ("zoo.weights", "push"),
     "pull": ("zoo.weights", "pull"),
     # records
-    "TrainOptions": ("zoo.specs", "TrainOptions"),
+    "TrainOptions": ("zoo.options", "TrainOptions"),
+    "Options": ("zoo.options", "Options"),
     "MethodSpec": ("zoo.specs", "MethodSpec"),
     "VariantSpec": ("zoo.specs", "VariantSpec"),
     "InputSpec": ("zoo.specs", "InputSpec"),
@@ -47,7 +48,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from zoo.api import build, evaluate, example_inputs, get_config, infer, make_data, train
     from zoo.hookspecs import hookimpl
     from zoo.registry import info, list_models
-    from zoo.specs import InputSpec, MethodSpec, TrainOptions, VariantSpec
+    from zoo.specs import InputSpec, MethodSpec, VariantSpec
+    from zoo.options import Options, TrainOptions
     from zoo.weights import load, pull, push, save
 
 

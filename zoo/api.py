@@ -12,8 +12,9 @@ from typing import Any
 from zoo import discovery, registry
 from zoo.configs import override_config
 from zoo.errors import PluginError, ZooError
-from zoo.specs import MethodSpec, TrainOptions
-from zoo.validation import validate_inputs
+from zoo.specs import MethodSpec
+from zoo.options import TRAIN_DEFAULTS, Options, TrainOptions, make_options
+from zoo.validation import convert_inputs, validate_inputs
 
 
 @dataclass(frozen=True)
@@ -56,21 +57,72 @@ def get_config(name: str, **overrides: Any) -> Any:
     return override_config(resolved.variant.make_config(), **overrides)
 
 
-def build(name: str, *, config: Any = None, **overrides: Any) -> Any:
-    """Build a randomly initialised model of ``name`` (``method[-variant]``); weights come from ``zoo.load``.
+def build(name: str, *, config: Any = None, seed: int | None = 0, **overrides: Any) -> Any:
+    """Build a randomly initialised model of ``name`` (``method[-variant]``); trained weights come from ``zoo.load``.
+
+    Initialisation is reproducible: the model is built under ``seed`` (default 0) in a forked random state, so
+    the same name and seed give bitwise-identical weights and the caller's random state is left untouched.
+    ``seed=None`` draws from the current global random state instead.
 
     Args:
         name: a method or ``method-variant`` name.
         config: a full config object to use instead of the variant's.
+        seed: the initialisation seed (``None``: the global random state).
         **overrides: config fields to replace (``num_classes=10``).
     """
     resolved = registry.resolve(name)
     cfg = override_config(config if config is not None else resolved.variant.make_config(), **overrides)
     method = resolved.spec.name
-    model = discovery.plugins().call("zoo_build", method, config=cfg)
+    with seeded(seed):
+        model = discovery.plugins().call("zoo_build", method, config=cfg)
     if model is None:
         raise PluginError(f"zoo_build returned None for {method!r}", plugin=discovery.plugins().owners.get(method))
     return attach(model, method, resolved.variant.name, cfg)
+
+
+class seeded:  # noqa: N801 - used as a context manager like torch.random.fork_rng
+    """Run a block under ``seed`` (torch, numpy and ``random``), restoring the previous random states after.
+
+    ``seed=None`` does nothing (the block uses the global random states).
+    """
+
+    def __init__(self, seed: int | None) -> None:
+        self.seed = seed
+        self._saved: tuple[Any, ...] = ()
+
+    def __enter__(self) -> None:
+        if self.seed is None:
+            return
+        import random
+
+        import numpy as np
+        import torch
+
+        self._saved = (torch.random.get_rng_state(), np.random.get_state(), random.getstate())
+        torch.manual_seed(self.seed)
+        np.random.seed(self.seed % 2**32)
+        random.seed(self.seed)
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._saved:
+            return
+        import random
+
+        import numpy as np
+        import torch
+
+        torch_state, np_state, py_state = self._saved
+        torch.random.set_rng_state(torch_state)
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+
+
+def method_options(method: str, hook: str, given: Mapping[str, Any]) -> Options:
+    """The typed ``options`` of ``hook`` for ``method`` from what the caller gave (see :mod:`zoo.options`)."""
+    spec = registry.resolve(method).spec
+    if hook == "train":
+        return make_options(spec.options, hook, given, where=method, base=TRAIN_DEFAULTS, cls=TrainOptions)
+    return make_options(spec.options, hook, given, where=method)
 
 
 def example_inputs(model: Any) -> Mapping[str, Any]:
@@ -80,11 +132,15 @@ def example_inputs(model: Any) -> Mapping[str, Any]:
 
 
 def infer(model: Any, inputs: Mapping[str, Any], /, **options: Any) -> Any:
-    """Validate ``inputs`` against the method's declared shapes, then run the plugin's inference."""
+    """Validate ``inputs`` against the method's declared shapes, convert them to tensors of the declared dtypes
+    (numpy arrays included), then run the plugin's inference with typed ``options``."""
     tag = tag_of(model)
     spec = spec_of(model)
     validate_inputs(tag.method, spec.inputs, inputs)
-    return discovery.plugins().call("zoo_infer", tag.method, model=model, inputs=inputs, options=options)
+    tensors = convert_inputs(spec.inputs, inputs)
+    typed = make_options(spec.options, "infer", options, where=tag.method)
+    return discovery.plugins().call("zoo_infer", tag.method, model=model, inputs=tensors, config=tag.config,
+                                    options=typed)
 
 
 def _require(hook: str, method: str) -> None:
@@ -118,11 +174,9 @@ def train(
     _require("zoo_train", tag.method)
     if data is None:
         data = make_data(model, "synthetic", "train")
-    opts = options or TrainOptions()
-    if option_overrides:
-        from dataclasses import replace
-
-        opts = replace(opts, **option_overrides)
+    given = {**(options or {}), **option_overrides}
+    spec = spec_of(model)
+    opts = make_options(spec.options, "train", given, where=tag.method, base=TRAIN_DEFAULTS, cls=TrainOptions)
     return discovery.plugins().call("zoo_train", tag.method, model=model, data=data, config=tag.config,
                                     options=opts, callbacks=list(callbacks))
 
@@ -133,5 +187,7 @@ def evaluate(model: Any, data: Any = None, /, **options: Any) -> Mapping[str, fl
     _require("zoo_evaluate", tag.method)
     if data is None:
         data = make_data(model, "synthetic", "test")
-    result = discovery.plugins().call("zoo_evaluate", tag.method, model=model, data=data, options=options)
+    typed = make_options(spec_of(model).options, "evaluate", options, where=tag.method)
+    result = discovery.plugins().call("zoo_evaluate", tag.method, model=model, data=data, config=tag.config,
+                                      options=typed)
     return dict(result)

@@ -26,6 +26,26 @@ def strict_plugins() -> bool:
     return _truthy(os.environ.get("ZOO_STRICT_PLUGINS"))
 
 
+def trace_hooks() -> bool:
+    """``ZOO_TRACE_HOOKS=1``: print every pluggy hook call and result to stderr (debugging plugins)."""
+    return _truthy(os.environ.get("ZOO_TRACE_HOOKS"))
+
+
+def pinned_providers() -> dict[str, str]:
+    """``ZOO_PROVIDERS=method=plugin[,method=plugin...]``: which plugin provides a method two plugins claim."""
+    pins: dict[str, str] = {}
+    for item in (os.environ.get("ZOO_PROVIDERS") or "").split(","):
+        method, eq, plugin = item.strip().partition("=")
+        if eq and method and plugin:
+            pins[method.strip()] = plugin.strip()
+    return pins
+
+
+def debug() -> bool:
+    """``ZOO_DEBUG=1`` (or ``zoo --debug``): the CLI prints full tracebacks of errors."""
+    return _truthy(os.environ.get("ZOO_DEBUG"))
+
+
 def kernel_policy() -> str:
     """``ZOO_KERNELS=auto|torch|triton``: which implementation of the fused ops to use (default ``auto``)."""
     return os.environ.get("ZOO_KERNELS", "auto").strip().lower() or "auto"

@@ -1,10 +1,13 @@
 """Plugin discovery: entry points -> pluggy registration -> method declarations, failing safely.
 
-A plugin that fails to import, fails hook validation or declares a bad method is recorded as a
-:class:`PluginFailure` (``zoo doctor`` shows it with distribution, version and traceback) and the host keeps
-working; with ``ZOO_STRICT_PLUGINS=1`` the same failure raises :class:`~zoo.errors.PluginError`. Two plugins that
-claim one method name are recorded as a collision naming both distributions; using that name raises
-:class:`~zoo.errors.NameCollisionError` (and strict mode raises at discovery).
+A plugin that fails to import, fails hook validation (an unknown or misspelled hook, a missing required hook)
+or declares a bad method is recorded as a :class:`PluginFailure` (``zoo doctor`` shows it with distribution,
+version and traceback) and the host keeps working: the failed plugin's methods raise "provided by plugin X, which
+failed to load" when used. With ``ZOO_STRICT_PLUGINS=1`` a command that touches a failed plugin raises
+(listing the whole catalogue touches every plugin; building another plugin's method does not).
+
+Two plugins that claim one method name are recorded as a collision naming both distributions; using that name
+raises :class:`~zoo.errors.NameCollisionError` unless ``ZOO_PROVIDERS=method=plugin`` pins the provider.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from typing import Any
 import pluggy
 
 from zoo import constants
-from zoo.errors import NameCollisionError, PluginError
+from zoo.errors import NameCollisionError, PluginError, ZooError
 from zoo.hookspecs import PER_METHOD_HOOKS, REQUIRED_HOOKS, ZooHookSpecs
 from zoo.specs import MethodSpec
 
@@ -64,11 +67,13 @@ class PluginSet:
     def owner_of(self, method: str) -> str:
         """Return the plugin name that provides ``method``; raise on a collision."""
         if method in self.collisions:
-            raise NameCollisionError(
-                f"method {method!r} is claimed by several plugins: {', '.join(self.collisions[method])}",
-                plugin=self.owners.get(method),
-            )
+            raise NameCollisionError(collision_message(method, self.collisions[method]),
+                                     plugin=self.owners.get(method))
         return self.owners[method]
+
+    def failure_of(self, plugin: str) -> PluginFailure | None:
+        """The recorded failure of the plugin (entry-point name) ``plugin``, if it failed."""
+        return next((f for f in self.failures if f.name == plugin and f.stage != "collision"), None)
 
     def call(self, hook: str, method: str, **kwargs: Any) -> Any:
         """Call a per-method hook on the plugin that owns ``method`` only."""
@@ -82,18 +87,45 @@ class PluginSet:
             others = [p for p in self.manager.get_plugins() if p is not owner_obj]
             caller = self.manager.subset_hook_caller(hook, remove_plugins=others)
             self._callers[key] = caller
-        return caller(method=method, **kwargs)
+        try:
+            return caller(method=method, **kwargs)
+        except ZooError:
+            raise  # the plugin's own domain error (bad input, bad config, missing data) passes through
+        except Exception as exc:
+            plugin = self.plugins.get(owner)
+            raise PluginError(f"{hook} of method {method!r} raised {type(exc).__name__}: {exc} "
+                              "(run with --debug for the traceback)", plugin=owner,
+                              dist=f"{plugin.dist} {plugin.version}".strip() if plugin else None) from exc
 
     def implements(self, hook: str, method: str) -> bool:
-        """Whether the plugin owning ``method`` implements ``hook``."""
+        """Whether the plugin owning ``method`` implements ``hook`` (for an SDK plugin: declares a target)."""
         owner_obj = self.manager.get_plugin(self.owner_of(method))
-        return any(impl.plugin is owner_obj for impl in getattr(self.manager.hook, hook).get_hookimpls())
+        if not any(impl.plugin is owner_obj for impl in getattr(self.manager.hook, hook).get_hookimpls()):
+            return False
+        declared = getattr(owner_obj, "implements", None)
+        return bool(declared(hook, method)) if callable(declared) else True
+
+    def plugin_object(self, method: str) -> object:
+        """The registered plugin object (module or :class:`zoo.plugin.Plugin`) that provides ``method``."""
+        return self.manager.get_plugin(self.owner_of(method))
+
+
+def collision_message(method: str, claimants: tuple[str, ...]) -> str:
+    """What ``zoo list``, ``zoo doctor`` and the API say about a method claimed by several plugins."""
+    plugins = [c.split(" ", 1)[0] for c in claimants]
+    return (f"method {method!r} is claimed by {' and '.join(claimants)}; uninstall one distribution, or pin the "
+            f"provider with ZOO_PROVIDERS={method}={plugins[-1]} (or ={plugins[0]})")
 
 
 def new_manager() -> pluggy.PluginManager:
-    """A plugin manager with zoo's hook specifications added."""
+    """A plugin manager with zoo's hook specifications added (hook tracing with ``ZOO_TRACE_HOOKS=1``)."""
     manager = pluggy.PluginManager(constants.PLUGGY_PROJECT)
     manager.add_hookspecs(ZooHookSpecs)
+    if constants.trace_hooks():
+        import sys
+
+        manager.trace.root.setwriter(lambda text: sys.stderr.write(text))
+        manager.enable_tracing()
     return manager
 
 
@@ -122,12 +154,10 @@ class _Registrar:
     def __init__(self, strict: bool) -> None:
         self.strict = strict
         self.result = PluginSet(manager=new_manager())
+        self.providers = constants.pinned_providers()
 
     def fail(self, failure: PluginFailure) -> None:
         self.result.failures.append(failure)
-        if self.strict:
-            raise PluginError(f"{failure.stage} failed: {failure.error}\n{failure.traceback}", plugin=failure.name,
-                              dist=f"{failure.dist} {failure.version}".strip())
 
     def add(self, name: str, obj: ModuleType | object, dist: str, version: str, value: str) -> None:
         """Validate and register one plugin object, then collect its method declarations."""
@@ -142,15 +172,15 @@ class _Registrar:
         except Exception as exc:  # pluggy raises PluginValidationError, ValueError
             self.fail(PluginFailure(name, dist, version, value, "validate", str(exc), traceback.format_exc()))
             return
-        hooks = tuple(sorted(h.name for h in manager.get_hookcallers(obj) or ()))
-        missing = [h for h in REQUIRED_HOOKS if h not in hooks]
-        if missing:
-            manager.unregister(obj)
-            self.fail(PluginFailure(name, dist, version, value, "validate",
-                                    f"missing required hooks {missing}; implements {list(hooks)}"))
-            return
         try:
-            declared = list(obj.zoo_methods())  # type: ignore[union-attr]
+            manager.check_pending()  # a misspelled hook (zoo_evalute) has no spec: reject the plugin
+        except Exception as exc:
+            manager.unregister(obj)
+            self.fail(PluginFailure(name, dist, version, value, "validate", str(exc), traceback.format_exc()))
+            return
+        hooks = tuple(sorted(h.name for h in manager.get_hookcallers(obj) or ()))
+        try:
+            declared = list(obj.zoo_methods()) if "zoo_methods" in hooks else []  # type: ignore[union-attr]
             for spec in declared:
                 if not isinstance(spec, MethodSpec):
                     raise TypeError(f"zoo_methods() must return MethodSpec objects, got {type(spec).__name__}")
@@ -158,21 +188,43 @@ class _Registrar:
             manager.unregister(obj)
             self.fail(PluginFailure(name, dist, version, value, "declare", str(exc), traceback.format_exc()))
             return
+        missing = [h for h in REQUIRED_HOOKS if h not in hooks and h != "zoo_methods"]
+        if declared and missing:  # only plugins that declare methods must build and infer them
+            manager.unregister(obj)
+            self.fail(PluginFailure(name, dist, version, value, "validate",
+                                    f"declares methods {[s.name for s in declared]} but is missing required hooks "
+                                    f"{missing}; implements {list(hooks)}"))
+            return
         names: list[str] = []
         for spec in declared:
             if spec.name in self.result.owners:
-                other = self.result.plugins[self.result.owners[spec.name]]
+                first = self.result.owners[spec.name]
+                other = self.result.plugins[first]
                 claimants = (f"{other.name} ({other.dist} {other.version})", f"{name} ({dist} {version})")
+                pinned = self.providers.get(spec.name)
+                if pinned in (first, name):
+                    if pinned == name:
+                        self.result.plugins[first] = _without(other, spec.name)
+                        self.result.methods[spec.name] = spec
+                        self.result.owners[spec.name] = name
+                        names.append(spec.name)
+                    continue
                 self.result.collisions[spec.name] = claimants
-                msg = f"method {spec.name!r} is claimed by {claimants[0]} and {claimants[1]}"
+                msg = collision_message(spec.name, claimants)
                 self.result.failures.append(PluginFailure(name, dist, version, value, "collision", msg))
-                if self.strict:
-                    raise NameCollisionError(msg, plugin=name, dist=dist)
                 continue
+            if spec.name in self.providers and self.providers[spec.name] != name:
+                continue  # another plugin is pinned as this method's provider
             self.result.methods[spec.name] = spec
             self.result.owners[spec.name] = name
             names.append(spec.name)
         self.result.plugins[name] = PluginInfo(name, dist, version, value, tuple(names), hooks)
+
+
+def _without(info: PluginInfo, method: str) -> PluginInfo:
+    """``info`` with ``method`` removed from the methods it provides."""
+    return PluginInfo(info.name, info.dist, info.version, info.value,
+                      tuple(m for m in info.methods if m != method), info.hooks)
 
 
 def discover(
@@ -186,9 +238,10 @@ def discover(
         entry_points: entry points to load (default: the installed ``zoo.plugins`` group).
         extra: in-process plugins ``{name: module_or_object}`` registered after the entry points (tests,
             notebooks).
-        strict: raise on the first failure (default: ``ZOO_STRICT_PLUGINS``).
+        strict: raise on the first failure instead of recording it (default: off; ``ZOO_STRICT_PLUGINS`` is
+            applied where a failure is touched, see :func:`check_healthy`).
     """
-    registrar = _Registrar(constants.strict_plugins() if strict is None else strict)
+    registrar = _Registrar(bool(strict))
     for ep in entry_points if entry_points is not None else iter_entry_points():
         dist, version = _dist_of(ep)
         try:
@@ -200,7 +253,26 @@ def discover(
         registrar.add(ep.name, obj, dist, version, ep.value)
     for name, obj in (extra or {}).items():
         registrar.add(name, obj, "<in-process>", "", repr(obj))
+    if registrar.strict and registrar.result.failures:
+        first = registrar.result.failures[0]
+        if first.stage == "collision":
+            raise NameCollisionError(first.error, plugin=first.name, dist=f"{first.dist} {first.version}".strip())
+        raise PluginError(f"{first.stage} failed: {first.error}\n{first.traceback}", plugin=first.name,
+                          dist=f"{first.dist} {first.version}".strip())
     return registrar.result
+
+
+def check_healthy(found: PluginSet, what: str) -> None:
+    """Under ``ZOO_STRICT_PLUGINS=1``, raise when any plugin failed (for commands that touch every plugin).
+
+    ``what`` names the command in the message (``listing the catalogue``).
+    """
+    if not constants.strict_plugins() or not found.failures:
+        return
+    failure = found.failures[0]
+    raise PluginError(f"{failure.stage} failed: {failure.error} ({what} touches every plugin; strict mode "
+                      "ZOO_STRICT_PLUGINS=1 is on; `zoo doctor -v` shows the traceback)",
+                      plugin=failure.name, dist=f"{failure.dist} {failure.version}".strip())
 
 
 _LOCK = threading.Lock()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zoo import catalogue, discovery
-from zoo.errors import NotImplementedMethodError, UnknownModelError
+from zoo.errors import NotImplementedMethodError, PluginError, UnknownModelError
 from zoo.names import ModelName, resolve_base
 from zoo.specs import CatalogueEntry, MethodSpec, VariantSpec
 
@@ -75,7 +75,8 @@ def _infos() -> dict[str, ModelInfo]:
         if spec is not None:
             status = "implemented"
         elif entry is not None and entry.status == "implemented":
-            status = "implemented (plugin not installed)"
+            failed = found.failure_of(entry.plugin) if entry.plugin else None
+            status = "implemented (plugin failed to load)" if failed else "implemented (plugin not installed)"
         else:
             status = entry.status if entry else "implemented"
         infos[name] = ModelInfo(
@@ -108,12 +109,14 @@ def list_models(
     Args:
         pattern: fnmatch pattern(s) on the method name (``"gcd*"``).
         task: substring of the task family (``"federated"``).
-        status: ``implemented``, ``planned`` or ``not-applicable``.
+        status: ``implemented`` (an installed plugin provides it), ``planned``, ``not-applicable``, or the exact
+            status ``implemented (plugin not installed)`` / ``implemented (plugin failed to load)``.
         capability: capabilities the method must declare (``"cpu"``, ``"audio"``, ``"kernels"``...).
         source: substring of the source (``"prcv"``, ``"blog"``, ``"papers"``).
         exclude: fnmatch pattern(s) to drop.
         include_variants: list ``method-variant`` names of implemented methods instead of method names.
     """
+    discovery.check_healthy(discovery.plugins(), "listing the catalogue")
     patterns = [pattern] if isinstance(pattern, str) else list(pattern)
     excludes = [exclude] if isinstance(exclude, str) else list(exclude)
     wanted_caps = {capability} if isinstance(capability, str) else set(capability or ())
@@ -125,7 +128,7 @@ def list_models(
             continue
         if task and task.lower() not in info.task.lower():
             continue
-        if status and not info.status.startswith(status):
+        if status and info.status != status:
             continue
         if wanted_caps and not wanted_caps <= set(info.capabilities):
             continue
@@ -179,6 +182,12 @@ def resolve(name: str) -> Resolved:
     model_info = _infos()[parsed.method]
     if model_info.spec is None:
         entry = model_info.entry
+        found = discovery.plugins()
+        failure = found.failure_of(entry.plugin) if entry and entry.plugin else None
+        if failure is not None:
+            raise PluginError(f"{parsed.method!r} is provided by plugin {failure.name!r}, which failed to load "
+                              f"({failure.stage}): {failure.error}. `zoo doctor -v` shows the traceback.",
+                              plugin=failure.name, dist=f"{failure.dist} {failure.version}".strip())
         detail = f" ({entry.reason})" if entry and entry.reason else ""
         raise NotImplementedMethodError(
             f"{parsed.method!r} is in the catalogue with status {model_info.status!r}{detail}; "
@@ -201,3 +210,39 @@ def unknown(name: str) -> UnknownModelError:
     except UnknownModelError as exc:
         return exc
     return UnknownModelError(name)
+
+
+#: Fields that a catalogue entry and a plugin's declaration both state; they must agree.
+CHECKED_FIELDS: tuple[str, ...] = ("title", "task", "license", "variants")
+
+
+def mismatches() -> list[str]:
+    """Where ``registry.yaml`` and an installed plugin's declaration disagree, field by field.
+
+    The plugin's declaration is the source of truth for what it builds; the catalogue repeats title, task, licence
+    and variants so that ``zoo list`` can show methods whose plugin is not installed. Each difference is one line
+    naming the method, the field and both values (``zoo doctor`` prints them; a test keeps the list empty).
+    """
+    found = discovery.plugins()
+    entries = catalogue.load()
+    problems: list[str] = []
+    for name, spec in sorted(found.methods.items()):
+        entry = entries.get(name)
+        if entry is None:
+            continue
+        declared = {"title": spec.title, "task": spec.task, "license": spec.license,
+                    "variants": tuple(spec.variants)}
+        for fld in CHECKED_FIELDS:
+            recorded = getattr(entry, fld)
+            if fld == "variants":
+                recorded = tuple(recorded)
+                if set(recorded) != set(declared[fld]):
+                    problems.append(f"{name}: variants {list(recorded)} in registry.yaml, "
+                                    f"{list(declared[fld])} declared by plugin {found.owners[name]!r}")
+            elif recorded and recorded != declared[fld]:
+                problems.append(f"{name}: {fld} {recorded!r} in registry.yaml, {declared[fld]!r} declared by plugin "
+                                f"{found.owners[name]!r}")
+        if entry.status != "implemented":
+            problems.append(f"{name}: status {entry.status!r} in registry.yaml but plugin {found.owners[name]!r} "
+                            "implements it")
+    return problems

@@ -58,6 +58,44 @@ class InputSpec:
         return f"({dims}) {self.dtype}"
 
 
+OptionKind = Literal["int", "float", "str", "bool", "path", "ints", "floats", "strs", "any"]
+OPTION_KINDS: tuple[str, ...] = ("int", "float", "str", "bool", "path", "ints", "floats", "strs", "any")
+HOOKS_WITH_OPTIONS: tuple[str, ...] = ("train", "infer", "evaluate", "prepare_inputs", "save_outputs")
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One option a method understands, with its kind, so that values arrive typed.
+
+    ``kind`` is ``int``, ``float``, ``str``, ``bool``, ``path``, their comma-separated lists ``ints``/``floats``/
+    ``strs``, or ``any`` (a Python object: the Python API only). ``hooks`` names the hooks that receive it
+    (``infer`` by default; ``prepare_inputs`` for options that turn files into inputs on the command line).
+    """
+
+    name: str
+    kind: OptionKind = "str"
+    default: Any = None
+    help: str = ""
+    hooks: tuple[str, ...] = ("infer",)
+    choices: tuple[Any, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"option name {self.name!r} must be a Python identifier (use '_' not '-')")
+        if self.kind not in OPTION_KINDS:
+            raise ValueError(f"option {self.name!r}: kind {self.kind!r} is not one of {list(OPTION_KINDS)}")
+        bad = [h for h in self.hooks if h not in HOOKS_WITH_OPTIONS]
+        if bad:
+            raise ValueError(f"option {self.name!r}: unknown hooks {bad}; options go to {list(HOOKS_WITH_OPTIONS)}")
+
+    def describe(self) -> str:
+        """``an int``, ``a comma-separated list of floats``..."""
+        if self.kind.endswith("s") and self.kind != "any":
+            return f"a comma-separated list of {self.kind}"
+        return {"int": "an int", "float": "a float", "str": "a string", "bool": "true/false", "path": "a path",
+                "any": "any value"}[self.kind]
+
+
 @dataclass(frozen=True)
 class VariantSpec:
     """A named configuration of a method (``tiny`` for CPU tests, ``paper`` for the published setting).
@@ -98,12 +136,28 @@ class MethodSpec:
     capabilities: frozenset[str] = frozenset({"cpu"})
     kernels: tuple[str, ...] = ()
     summary: str = ""
+    options: tuple[OptionSpec, ...] = ()
+    card: str | None = None
 
     def __post_init__(self) -> None:
         if not is_method_name(self.name):
             raise ValueError(f"method name {self.name!r} must be lower-case words joined by hyphens")
         if self.default_variant not in self.variants:
             raise ValueError(f"method {self.name!r}: default variant {self.default_variant!r} is not declared")
+        for key, variant in self.variants.items():
+            if not isinstance(variant, VariantSpec):
+                raise ValueError(f"method {self.name!r}: variant {key!r} must be a VariantSpec")
+            if key != variant.name:
+                raise ValueError(f"method {self.name!r}: variants key {key!r} differs from its VariantSpec name "
+                                 f"{variant.name!r}; a model built from it would be tagged with the wrong variant")
+        names = [o.name for o in self.options]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"method {self.name!r}: options declared twice: {dupes}")
+
+    def options_for(self, hook: str) -> tuple[OptionSpec, ...]:
+        """The declared options that ``hook`` receives."""
+        return tuple(o for o in self.options if hook in o.hooks)
 
 
 @dataclass(frozen=True)
@@ -144,20 +198,10 @@ class CatalogueEntry:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class TrainOptions:
-    """How to run a training job (the recipe itself lives in the variant config).
+def __getattr__(name: str) -> Any:
+    """``TrainOptions`` moved to :mod:`zoo.options`; kept importable from here."""
+    if name == "TrainOptions":
+        from zoo.options import TrainOptions
 
-    ``steps=None`` means the recipe's own length. ``out_dir`` receives checkpoints, curves and the final
-    weights. ``resume`` continues from the latest checkpoint in ``out_dir``.
-    """
-
-    steps: int | None = None
-    out_dir: str | None = None
-    seed: int = 0
-    device: str = "cpu"
-    resume: bool = False
-    progress: bool = True
-    log_every: int = 10
-    checkpoint_every: int | None = None
-    eval_every: int | None = None
+        return TrainOptions
+    raise AttributeError(f"module 'zoo.specs' has no attribute {name!r}")

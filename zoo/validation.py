@@ -97,3 +97,34 @@ def _check_one(method: str, spec: InputSpec, value: Any, bound: dict[str, int]) 
             bound[want] = got
     if spec.finite and _kind(value) in ("float", "complex") and not _all_finite(value):
         raise InputError(f"{where} contains NaN or Inf values (expected finite {spec.describe()})")
+
+
+_TORCH_DTYPES = {"float": "float32", "long": "int64", "int": "int64", "bool": "bool"}
+
+
+def convert_inputs(specs: Sequence[InputSpec], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn validated ``inputs`` into torch tensors, once, before ``zoo_infer``.
+
+    numpy arrays (and other array-likes) become tensors; a tensor of another dtype than declared is cast
+    (``float64`` -> ``float32``, ``int32`` -> ``int64``); a floating tensor that already is floating (say
+    ``float16`` or ``bfloat16``) keeps its dtype so that mixed precision stays possible. Inputs with dtype
+    ``any`` and undeclared extras pass unchanged.
+    """
+    import torch
+
+    declared = {s.name: s for s in specs}
+    out: dict[str, Any] = {}
+    for name, value in inputs.items():
+        spec = declared.get(name)
+        if spec is None or spec.dtype == "any" or not _is_array(value):
+            out[name] = value
+            continue
+        tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
+        want = getattr(torch, _TORCH_DTYPES[spec.dtype])
+        if spec.dtype == "float" and tensor.is_floating_point() and tensor.dtype != torch.float64:
+            out[name] = tensor
+        elif tensor.dtype != want:
+            out[name] = tensor.to(want)
+        else:
+            out[name] = tensor
+    return out

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,10 @@ def paper() -> CFORConfig:
                       attr_image_size=331, pretrained=True, detector_backbone="resnet50",
                       index_factory="IVF256,PQ64np", first_stage=100, expansion=10, steps=60000, batch_size=64,
                       lr=1e-3)
+
+
+def preprocessing(config: CFORConfig) -> dict[str, Any]:
+    """Image sizes and index settings that travel with the weights."""
+    return {"image_size": config.image_size, "attr_image_size": config.attr_image_size, "range": [0.0, 1.0],
+            "ontology": config.ontology, "index_factory": config.index_factory, "first_stage": config.first_stage,
+            "attr_weight": config.attr_weight, "expansion": config.expansion}

@@ -134,3 +134,10 @@ def make_data(config: Any, ontology: Ontology, source: str, split: str) -> Datas
     if not items:
         raise DataError(f"{root}: no images of split {split!r} in the ontology's categories")
     return DeepFashionDataset(items, ontology, config.image_size)
+
+
+def make_data_hook(config: Any, source: str, split: str) -> Any:
+    """The ``make_data`` hook: :func:`make_data` with the variant's ontology."""
+    from zoo_plugins.cfor.ontology import load
+
+    return make_data(config, load(config.ontology), source, split)

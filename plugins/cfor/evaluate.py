@@ -1,6 +1,8 @@
 """CFOR's metrics: category (top-k) and region accuracy, attribute recall, and retrieval MAP@k / recall@k."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from typing import Any
 
 import numpy as np
@@ -73,3 +75,15 @@ def evaluate(model: CFORModel, database: Dataset, queries: Dataset, k: int = 10,
                                 db["true_attributes"].astype(np.uint8), random_rank, relevance)
     results[f"random_map@{k}"] = map_at_k(rand_rel, k, num_relevant)
     return results
+
+
+def evaluate_hook(model: CFORModel, data: Dataset, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``evaluate`` hook: MAP@k/recall@k of ``data`` (queries) against ``options.database`` (default: the
+    training split of ``options.source``)."""
+    database = options.get("database")
+    if database is None:
+        from zoo.api import make_data
+
+        database = make_data(model, options.get("source") or "synthetic", "train")
+    return evaluate(model, database, data, k=int(options.get("k") or 10),
+                    relevance=str(options.get("relevance") or "category"))

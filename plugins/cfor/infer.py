@@ -1,6 +1,8 @@
 """CFOR inference: detect, classify coarse to fine, and (with an index) retrieve; plus the result picture."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +55,9 @@ def load_index(path: str | Path) -> tuple[CFORIndex, Any]:
     return index, zoo.load(str(model_dir)).model
 
 
-def infer(model: CFORModel, images: torch.Tensor, options: dict[str, Any]) -> dict[str, Any]:
+def infer(model: CFORModel, inputs: Mapping[str, torch.Tensor], options: Mapping[str, Any]) -> dict[str, Any]:
     """Per image: box, region, category, attributes (names), and, with ``options['index']``, the top-k hits."""
+    images = inputs["image"]
     index: CFORIndex | None = options.get("index")
     if isinstance(options.get("index"), (str, Path)):
         index, model = load_index(options["index"])
@@ -68,7 +71,7 @@ def infer(model: CFORModel, images: torch.Tensor, options: dict[str, Any]) -> di
     with torch.no_grad():
         pred = model.predict(crops)
     onto = model.ontology
-    k = int(options.get("k", 10))
+    k = int(options.get("k") or 10)
     objects = []
     for i in range(len(images)):
         category = onto.categories[int(pred["category"][i])]
@@ -85,7 +88,7 @@ def infer(model: CFORModel, images: torch.Tensor, options: dict[str, Any]) -> di
             leaf = (options.get("region") or onto.region_of(category), options.get("category") or category)
             hits = coarse_to_fine(index, leaf, pred["descriptor"][i].numpy(), bits, k=k,
                                   m=model.config.first_stage, attr_weight=model.config.attr_weight,
-                                  expansion=int(options.get("expansion", model.config.expansion)))
+                                  expansion=int(options.get("expansion") or model.config.expansion))
             obj["hits"] = [{"id": h.id, "score": h.score, **index.meta.get(h.id, {})} for h in hits]
         objects.append(obj)
     return {"objects": objects, "crops": crops}
@@ -105,6 +108,11 @@ def _hit_image(hit: dict[str, Any], database: Any, size: tuple[int, int]) -> tor
             arr = np.asarray(img.convert("RGB").resize(size[::-1]), dtype=np.float32) / 255
         return torch.from_numpy(arr).permute(2, 0, 1)
     return None
+
+
+def save_outputs_hook(outputs: dict[str, Any], out_dir: Path, options: Mapping[str, Any]) -> list[Path]:
+    """The ``save_outputs`` hook: :func:`save_outputs` with hit pictures from ``options.database`` if given."""
+    return save_outputs(outputs, Path(out_dir), options.get("database"))
 
 
 def save_outputs(outputs: dict[str, Any], out_dir: Path, database: Any = None) -> list[Path]:

@@ -30,3 +30,14 @@ def read_images(value: Any) -> torch.Tensor:
         except UnidentifiedImageError as exc:
             raise InputError(f"cfor: {path} is not a readable image ({exc})") from exc
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
+
+
+def example_inputs(config: Any) -> dict[str, torch.Tensor]:
+    """Two random RGB images of the variant's size."""
+    generator = torch.Generator().manual_seed(0)
+    return {"image": torch.rand(2, 3, config.image_size, config.image_size, generator=generator)}
+
+
+def prepare_inputs(options: Any) -> dict[str, torch.Tensor]:
+    """The ``prepare_inputs`` hook: ``--image a.jpg[,b.jpg]`` -> ``{"image": (B, 3, H, W)}``."""
+    return {"image": read_images(options.get("image"))}

@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from zoo.engines.trainer import Recipe, TrainResult, fit
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.cfor.config import CFORConfig
 from zoo_plugins.cfor.index import CFORIndex
 from zoo_plugins.cfor.losses import cfor_loss

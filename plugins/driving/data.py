@@ -341,3 +341,18 @@ def make_data(config: Any, source: str, split: str, num_silos: int) -> Any:
     if split == "train":
         return load_split(path, config.image_size, kind, num_silos=num_silos)
     return load_test(path, config.image_size, kind)
+
+
+def make_data_hook(config: Any, source: str, split: str) -> Any:
+    """The ``make_data`` hook: ``synthetic`` (non-IID road silos / IID test roads), or a Udacity/Gazebo/Carla
+    folder (``gazebo:PATH`` or a path whose name says which); ``train`` gives per-silo data, ``test`` a dataset."""
+    from zoo_plugins.driving.topology import num_silos
+
+    return make_data(config, source, split, num_silos(config.federated.topology))
+
+
+def preprocessing(config: Any) -> dict[str, Any]:
+    """How images are prepared before the network (stored with the weights)."""
+    w, h = crop_size_for(config.image_size)
+    return {"color": "grey" if config.in_chans == 1 else "rgb", "resize": [w, h], "crop": "bottom-centre",
+            "size": config.image_size, "range": [0.0, 1.0], "input_norm": config.input_norm}

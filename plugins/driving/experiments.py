@@ -22,7 +22,7 @@ from zoo_plugins.driving.topology import num_silos
 
 import zoo
 from zoo.api import get_config
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 
 
 def run_one(name: str, scheme: str, topology: str, rounds: int, total_samples: int, data: str,

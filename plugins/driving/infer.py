@@ -72,11 +72,30 @@ def constant_baseline(train_angles: torch.Tensor, test_angles: torch.Tensor) -> 
     return {"rmse": rmse(pred, test_angles), "mae": mae(pred, test_angles)}
 
 
+def example_inputs(config: Any) -> dict[str, torch.Tensor]:
+    """Two synthetic road images of the variant's size."""
+    from zoo.data.synthetic.road import make_road
+
+    return {"image": make_road(2, seed=0, image_size=config.image_size).images}
+
+
+def infer(model: nn.Module, inputs: Mapping[str, torch.Tensor], config: Any) -> dict[str, torch.Tensor]:
+    """The ``infer`` hook: ``{"angle": (B,)}`` (CDL: the backbone alone; the sub-network is dropped)."""
+    images = inputs["image"]
+    check_size(images, config.image_size)
+    return {"angle": predict(model, images.float())}
+
+
+def evaluate_hook(model: nn.Module, data: Any, config: Any) -> dict[str, float]:
+    """The ``evaluate`` hook: ``{"rmse", "mae"}`` on ``data`` (its test split for per-silo data)."""
+    return evaluate(model, data, config.image_size)
+
+
 def prepare_inputs(config: Any, options: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """CLI options -> inputs: ``image`` (a path, comma-separated paths or a list) -> (B, C, S, S) images."""
     from zoo_plugins.driving.data import load_image_file
 
-    paths = options.get("image", options.get("images"))
+    paths = options.get("image")
     if paths is None:
         raise InputError("give the image(s) to steer from: --image road.png")
     if isinstance(paths, str) and "," in paths and not Path(paths).exists():

@@ -46,8 +46,9 @@ def _synthetic(cfg: FLBaselineConfig, split: str, n: int) -> tuple[torch.Tensor,
     return x, y
 
 
-def make_data(cfg: FLBaselineConfig, source: str, split: str) -> FLData:
+def make_data(config: FLBaselineConfig, source: str, split: str) -> FLData:
     """The ``split`` (``train`` / ``test``) of ``source`` (``digits`` or ``synthetic``) at the config's image size."""
+    cfg = config
     if split not in ("train", "test"):
         raise DataError(f"split must be 'train' or 'test', got {split!r}")
     if source == "digits":

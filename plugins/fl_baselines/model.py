@@ -24,8 +24,9 @@ class MnistCNN(nn.Module):
         return self.head(self.features(x))
 
 
-def build_classifier(cfg: FLBaselineConfig) -> nn.Module:
+def build_classifier(config: FLBaselineConfig) -> nn.Module:
     """The classifier named by ``cfg.arch`` for ``(B, C, H, W)`` inputs."""
+    cfg = config
     d = cfg.in_channels * cfg.image_size * cfg.image_size
     if cfg.arch == "cnn":
         if cfg.image_size % 4:

@@ -10,7 +10,7 @@ from torch import nn
 
 from zoo._io import atomic_write_json
 from zoo.engines import federated as fl
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.fl_baselines.algorithms import algorithm_for
 from zoo_plugins.fl_baselines.config import FLBaselineConfig
 from zoo_plugins.fl_baselines.data import FLData
@@ -20,6 +20,11 @@ def loss_fn(model: nn.Module, batch: Any) -> torch.Tensor:
     """Cross-entropy of a ``(images, labels)`` batch."""
     x, y = batch
     return F.cross_entropy(model(x), y)
+
+
+def evaluate(model: nn.Module, data: FLData) -> dict[str, float]:
+    """The ``evaluate`` hook: top-1 accuracy of the global model."""
+    return {"accuracy": accuracy(model, data)}
 
 
 def accuracy(model: nn.Module, data: FLData) -> float:
@@ -51,7 +56,7 @@ def make_simulator(model: nn.Module, data: FLData, cfg: FLBaselineConfig, test: 
                                  algorithm=algorithm_for(cfg), sampler=sampler, seed=cfg.seed, eval_fn=eval_fn, **kw)
 
 
-def train(model: nn.Module, data: Any, cfg: FLBaselineConfig, options: TrainOptions) -> Any:
+def train(model: nn.Module, data: Any, config: FLBaselineConfig, options: TrainOptions) -> Any:
     """Run ``options.steps or cfg.rounds`` rounds; the model ends holding the global weights.
 
     The federation (partition, client sampling, batches) is seeded by ``cfg.seed``; the initial model is whatever
@@ -60,6 +65,7 @@ def train(model: nn.Module, data: Any, cfg: FLBaselineConfig, options: TrainOpti
 
     ``data`` is the train :class:`FLData`, or a ``(train, test)`` pair to evaluate every ``cfg.eval_every`` rounds.
     """
+    cfg = config
     from zoo.engines.trainer import TrainResult
 
     train_data, test_data = data if isinstance(data, tuple) else (data, None)

@@ -3,6 +3,8 @@ dancer count, then compare with the ground truth: FID_k, GenDiv, MMC, PFC (singl
 (group). Generated and ground-truth motions go through the same FK."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from typing import Any
 
 import numpy as np
@@ -46,3 +48,10 @@ def evaluate(model: GCD, data: Any, *, gamma: float = 0.0, steps: int | None = N
         for b, f in zip(batch["beats"].numpy(), fmask.numpy()):
             beats.append(b[: int(f.sum())])
     return group_dance_metrics(gen_groups, gt_groups, beats, fps=cfg.fps, chunk=cfg.frames)
+
+
+def evaluate_hook(model: GCD, data: Any, options: Mapping[str, Any]) -> dict[str, float]:
+    """The ``evaluate`` hook: :func:`evaluate` with the typed ``gamma``, ``steps``, ``limit`` and ``seed`` options."""
+    seed = options.get("seed")
+    return evaluate(model, data, gamma=float(options.get("gamma") or 0.0), steps=options.get("steps"),
+                    limit=options.get("limit"), seed=0 if seed is None else int(seed))

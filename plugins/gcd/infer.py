@@ -13,6 +13,8 @@ overlap) and the overlap of the x0 estimates is blended (slerp for rotations) an
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -214,14 +216,14 @@ def decode_outputs(result: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                 joints=joints * m[..., None, None])
 
 
-def generate(model: GCD, inputs: dict[str, Any], options: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """The ``zoo_infer`` body: inputs ``music`` (+ optional ``n_dancers``, ``frame_mask``); options ``gamma``,
+def generate(model: GCD, inputs: Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The ``infer`` hook: inputs ``music`` (+ optional ``n_dancers``, ``frame_mask``, ``beats``); options ``gamma``,
     ``steps``, ``eta``, ``cfg_scale``, ``seed``, ``dancers`` (one count for the whole batch)."""
     music = inputs["music"].float()
     b = music.shape[0]
     n = inputs.get("n_dancers")
     if n is None:
-        n = torch.full((b,), int(options.get("dancers", model.cfg.max_dancers)), dtype=torch.long)
+        n = torch.full((b,), int(options.get("dancers") or model.cfg.max_dancers), dtype=torch.long)
     gamma = float(options.get("gamma", 0.0))
     if not math.isfinite(gamma):
         raise InputError(f"gcd: gamma must be a finite number, got {gamma}")
@@ -229,6 +231,6 @@ def generate(model: GCD, inputs: dict[str, Any], options: dict[str, Any]) -> dic
                     eta=float(options.get("eta", 0.0)), cfg_scale=options.get("cfg_scale"),
                     seed=options.get("seed"))
     out = decode_outputs(result)
-    if "beats" in options and options["beats"] is not None:
-        out["beats"] = torch.as_tensor(options["beats"]).float()
+    if inputs.get("beats") is not None:
+        out["beats"] = torch.as_tensor(inputs["beats"]).float()
     return out

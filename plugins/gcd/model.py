@@ -338,7 +338,8 @@ class GCD(nn.Module):
     The diffusion schedule is not a parameter; :meth:`diffusion` builds it from the config.
     """
 
-    def __init__(self, cfg: Any) -> None:
+    def __init__(self, config: Any) -> None:
+        cfg = config
         super().__init__()
         self.cfg = cfg
         self.denoiser = GroupDenoiser(cfg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 
 from .losses import gcd_loss
 from .model import GCD

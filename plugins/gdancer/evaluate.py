@@ -4,6 +4,8 @@ the ground truth: FID_k, GenDiv, MMC, PFC, GMR, GMC, TIF (the same columns as GC
 gcd-tiny` prints one comparable table). Also reports the teacher-forced pose error ``rec_l2``."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from typing import Any
 
 import numpy as np
@@ -46,3 +48,8 @@ def evaluate(model: GDanceR, data: Any, *, batch_size: int = 16, limit: int | No
     result = group_dance_metrics(gen_groups, gt_groups, beats, fps=cfg.fps, chunk=cfg.frames)
     result["rec_l2"] = sum(rec) / max(count, 1)
     return result
+
+
+def evaluate_hook(model: GDanceR, data: Any, options: Mapping[str, Any]) -> dict[str, float]:
+    """The ``evaluate`` hook: :func:`evaluate` with the typed ``limit`` option."""
+    return evaluate(model, data, limit=options.get("limit"))

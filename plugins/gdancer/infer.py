@@ -9,6 +9,8 @@ where masked. Generation is deterministic (no sampling), so a fixed input always
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from typing import Any
 
 import torch
@@ -75,12 +77,12 @@ def decode_outputs(result: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
                 joints=joints * m[..., None, None])
 
 
-def generate(model: GDanceR, inputs: dict[str, Any], options: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """The ``zoo_infer`` body (options are accepted for CLI symmetry; generation has no sampling knobs)."""
+def generate(model: GDanceR, inputs: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """The ``infer`` hook: autoregressive generation (GDanceR has no sampling options)."""
     music = torch.as_tensor(inputs["music"]).float()
     positions = torch.as_tensor(inputs["positions"]).float()
     out = decode_outputs(sample(model, music, positions, inputs.get("dancer_mask"), inputs.get("frame_mask")))
-    beats = inputs.get("beats", options.get("beats"))
+    beats = inputs.get("beats")
     if beats is not None:
         out["beats"] = torch.as_tensor(beats).float()
     return out

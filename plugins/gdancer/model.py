@@ -108,7 +108,8 @@ class CrossEntityAttention(nn.Module):
 class GDanceR(nn.Module):
     """The full model; see the module docstring. ``cfg`` is a :class:`~zoo_plugins.gdancer.config.GDanceRConfig`."""
 
-    def __init__(self, cfg: Any) -> None:
+    def __init__(self, config: Any) -> None:
+        cfg = config
         super().__init__()
         if cfg.fusion not in FUSIONS:
             raise ConfigError(f"gdancer: fusion must be one of {FUSIONS}, got {cfg.fusion!r}")

@@ -27,8 +27,32 @@ def check_sizes(face: torch.Tensor, context: torch.Tensor, config: GlamorConfig)
         raise InputError(f"glamor-net: face and context batches differ ({face.shape[0]} vs {context.shape[0]})")
 
 
+def example_inputs(config: GlamorConfig) -> dict[str, torch.Tensor]:
+    """Two synthetic faces in context of the variant's sizes."""
+    from zoo.data.synthetic.faces_in_context import make_faces_in_context
+
+    data = make_faces_in_context(2, seed=0, num_classes=config.num_classes, class_names=config.class_names,
+                                 scene_size=config.context_size, face_size=config.face_size)
+    return {"face": data.faces, "context": data.contexts}
+
+
+def preprocessing(config: GlamorConfig) -> dict[str, Any]:
+    """Crop sizes and the face/context preparation that travel with the weights."""
+    return {"face_size": config.face_size, "context_size": config.context_size, "range": [0.0, 1.0],
+            "face": "crop of the box (x, y, w, h), bilinear resize",
+            "context": "whole image, face box set to 0, "
+                       + (f"resize to {list(config.context_resize)} then centre crop"
+                          if any(config.context_resize) else "bilinear resize"),
+            "classes": list(config.class_names)}
+
+
+def run(model: nn.Module, inputs: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    """The ``infer`` hook: :func:`predict_batch` on ``inputs["face"]`` and ``inputs["context"]``."""
+    return predict_batch(model, inputs["face"], inputs["context"])
+
+
 @torch.no_grad()
-def run(model: nn.Module, face: torch.Tensor, context: torch.Tensor) -> dict[str, torch.Tensor]:
+def predict_batch(model: nn.Module, face: torch.Tensor, context: torch.Tensor) -> dict[str, Any]:
     """``{"probs" (B, C), "label" (B,), "attention" (B, h, w), "fusion_weights" (B, 2), "context" (B, 3, S, S),
     "classes"}`` in eval mode (the context input is handed back so that the attention picture can overlay it)."""
     check_sizes(face, context, model.config)
@@ -44,9 +68,9 @@ def run(model: nn.Module, face: torch.Tensor, context: torch.Tensor) -> dict[str
 def _image_and_box(options: Mapping[str, Any]) -> tuple[torch.Tensor, tuple[float, float, float, float]]:
     from zoo.data.layout import image_to_tensor, load_image
 
-    if "image" not in options:
+    if options.get("image") is None:
         raise ConfigError("glamor-net needs --image PATH (a whole scene) and --face x,y,w,h (the face box, pixels)")
-    if "face" not in options:
+    if options.get("face") is None:
         raise ConfigError("glamor-net needs --face x,y,w,h: the face box in pixels of the image (no face detector "
                           "is bundled; the authors used dlib's CNN detector)")
     return image_to_tensor(load_image(str(options["image"]))), parse_box(options["face"])

@@ -16,7 +16,7 @@ from torch import nn
 
 from zoo.engines.trainer import Recipe, TrainResult, fit
 from zoo.errors import ConfigError
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.glamor_net.config import GlamorConfig
 
 

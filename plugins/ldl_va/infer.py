@@ -13,8 +13,28 @@ from zoo.errors import ConfigError, InputError
 from zoo_plugins.ldl_va.config import LDLVAConfig
 
 
+def example_inputs(config: LDLVAConfig) -> dict[str, torch.Tensor]:
+    """Two synthetic faces of the variant's size."""
+    from zoo.data.synthetic.faces_in_context import make_faces_in_context
+
+    data = make_faces_in_context(2, seed=0, num_classes=config.num_classes, class_names=config.class_names,
+                                 scene_size=16, face_size=config.image_size, distractors=0)
+    return {"image": data.faces}
+
+
+def preprocessing(config: LDLVAConfig) -> dict[str, Any]:
+    """Face size and range that travel with the weights."""
+    return {"size": config.image_size, "range": [0.0, 1.0], "resize": "bilinear",
+            "classes": list(config.class_names)}
+
+
+def run(model: nn.Module, inputs: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    """The ``infer`` hook: :func:`predict_faces` on ``inputs["image"]``."""
+    return predict_faces(model, inputs["image"])
+
+
 @torch.no_grad()
-def run(net: nn.Module, image: torch.Tensor) -> dict[str, Any]:
+def predict_faces(net: nn.Module, image: torch.Tensor) -> dict[str, Any]:
     """``{"probs" (B, C), "label" (B,), "classes"}``; the image side must be the variant's ``image_size``."""
     size = net.config.image_size
     if tuple(image.shape[-2:]) != (size, size):
@@ -30,7 +50,7 @@ def prepare_inputs(config: LDLVAConfig, options: Mapping[str, Any]) -> dict[str,
     """``--image face.jpg`` (an aligned face) -> ``{"image": (1, 3, S, S)}`` in [0, 1]."""
     from zoo.data.layout import image_to_tensor, load_image
 
-    if "image" not in options:
+    if options.get("image") is None:
         raise ConfigError("ldl-va needs --image PATH (an aligned face image)")
     size = config.image_size
     return {"image": image_to_tensor(load_image(str(options["image"])), (size, size))[None]}

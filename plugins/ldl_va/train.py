@@ -21,7 +21,7 @@ from torch import nn
 
 from zoo.engines.trainer import Recipe, TrainResult, fit
 from zoo.errors import ConfigError, DataError
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.ldl_va.config import LDLVAConfig
 from zoo_plugins.ldl_va.data import FaceSet, WithNeighbours
 from zoo_plugins.ldl_va.losses import (code_center_update, discriminative_loss, distribution_cross_entropy,
@@ -133,10 +133,11 @@ def make_step_fn(config: LDLVAConfig, lambda_opt: torch.optim.Optimizer | None) 
     return step_fn
 
 
-def train(net: LDLVANet, data: FaceSet, config: LDLVAConfig, options: TrainOptions,
+def train(model: LDLVANet, data: FaceSet, config: LDLVAConfig, options: TrainOptions,
           callbacks: Sequence[Any] = ()) -> TrainResult:
     """Train ``net`` in place; the result's ``extra["uncertainty"]`` holds the learned lambda of every training
     sample, and its metrics the mean lambda over clean and flipped labels when the set has flips."""
+    net = model
     if not isinstance(data, FaceSet):
         raise ConfigError(f"ldl-va trains on a FaceSet (zoo.make_data('ldl-va-tiny')), got {type(data).__name__}")
     training = LDLVATraining(net, len(data), config.lambda_init)
@@ -176,8 +177,9 @@ def predict(net: nn.Module, data: Any, batch_size: int = 128) -> tuple[torch.Ten
     return torch.cat(probs), labels
 
 
-def evaluate(net: nn.Module, data: Any) -> dict[str, float]:
+def evaluate(model: nn.Module, data: Any) -> dict[str, float]:
     """``{"accuracy"}`` (the paper's metric) against the clean labels, and the mean per-class accuracy."""
+    net = model
     from zoo.metrics import accuracy
 
     probs, target = predict(net, data)

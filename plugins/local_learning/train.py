@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from zoo.engines.local_learning import LocalNet, local_step
 from zoo.engines.trainer import Recipe, TrainResult, fit
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.local_learning.config import LocalLearningConfig
 from zoo_plugins.local_learning.model import update_momentum_copies
 
@@ -27,6 +27,11 @@ def make_optimizer(net: LocalNet, config: LocalLearningConfig) -> torch.optim.Op
                            weight_decay=config.weight_decay)
 
 
+def evaluate(model: LocalNet, data: Dataset[Any]) -> dict[str, float]:
+    """The ``evaluate`` hook: top-1 test accuracy."""
+    return {"accuracy": accuracy(model, data)}
+
+
 def accuracy(net: LocalNet, dataset: Dataset[Any], batch_size: int = 512) -> float:
     """Top-1 accuracy of the backbone + head (auxiliary networks unused)."""
     from zoo.metrics import accuracy as top1
@@ -43,9 +48,10 @@ def accuracy(net: LocalNet, dataset: Dataset[Any], batch_size: int = 512) -> flo
     return float(top1(torch.cat(logits), torch.cat(labels)))
 
 
-def train(net: LocalNet, data: Any, config: LocalLearningConfig, options: TrainOptions,
+def train(model: LocalNet, data: Any, config: LocalLearningConfig, options: TrainOptions,
           callbacks: Any = ()) -> TrainResult:
     """Train with per-module backward + detach (one optimizer); MAN's EMA copies move after every step."""
+    net = model
     train_set, test_set = data if isinstance(data, tuple) else (data, None)
 
     def step_fn(model: Any, batch: Any, optimizer: torch.optim.Optimizer) -> dict[str, float]:

@@ -221,3 +221,26 @@ def digits_silos(num_silos: int, alpha: float, seed: int = 0) -> Any:
     train = load_digits_split("train", seed=seed)
     parts = dirichlet(train.labels.numpy(), num_silos, alpha, seed, min_size=8)
     return FederatedData.partitioned(train, parts)
+
+
+def make_data(config: Any, source: str, split: str) -> Any:
+    """``digits``/``synthetic``: digits over the silos of the variant's network; a folder: the paper's layout."""
+    from .underlay import load_underlay
+
+    if source in ("digits", "synthetic"):
+        from zoo.data.digits import load_digits_split
+
+        test = load_digits_split("test", seed=config.seed)
+        if split == "train":
+            n = load_underlay(config.network).num_nodes
+            return SiloData(digits_silos(n, config.partition_alpha, config.seed), test, 10)
+        return test
+    from torch.utils.data import ConcatDataset
+
+    from zoo.engines.federated import FederatedData
+
+    silos = load_silos(source, split)
+    if split == "train":
+        test = ConcatDataset(load_silos(source, "test")) if (Path(source) / "test").is_dir() else None
+        return SiloData(FederatedData.per_silo(silos), test, 0)
+    return ConcatDataset(silos)

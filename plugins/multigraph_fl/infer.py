@@ -4,7 +4,7 @@ Options (CLI ``--key value`` or ``zoo.infer(model, inputs, **options)``):
 
 * ``network``: a bundled network name (gaia, amazon_us, geant, exodus, ebone), ``toy:N`` or a ``.gml`` path; used by
   ``zoo_prepare_inputs`` to make the ``distance`` input, and for node labels in the pictures.
-* ``dataset`` (``--model`` on the command line): ``femnist``, ``inaturalist`` or ``sent140``: use that dataset's model size, compute time per step and
+* ``model`` (or ``dataset``): ``femnist``, ``inaturalist`` or ``sent140``: use that dataset's model size, compute time per step and
   number of rounds (the paper's setup). Without it, the model being built (its fp32 parameters) and the variant's
   ``compute_ms``/``sim_rounds`` are used.
 * ``size``: ``paper`` (default: the number the paper/code uses as M, in "bits") or ``params`` (the true size in
@@ -26,22 +26,15 @@ from .design import Design, design, format_table, time_model_of
 from .model import build_arch, model_bits, profile
 from .underlay import Underlay, load_underlay, underlay_from_matrix
 
-KNOWN = {"network", "dataset", "size", "t", "t_max", "cycle_time", "core_bps", "up_bps", "recursion", "rounds",
-         "baselines"}
-
-
 def configured(cfg: MultigraphConfig, options: Mapping[str, Any]) -> MultigraphConfig:
-    """``cfg`` with the time-model options applied."""
-    unknown = set(options) - KNOWN
-    if unknown:
-        raise ConfigError(f"unknown multigraph-fl options {sorted(unknown)}; expected some of {sorted(KNOWN)}")
+    """``cfg`` with the time-model options that were given (not ``None``) applied."""
     changes: dict[str, Any] = {}
-    if "t" in options or "t_max" in options:
-        changes["t_max"] = int(options.get("t", options.get("t_max")))
+    if options.get("t") is not None:
+        changes["t_max"] = int(options["t"])
     for key, kind in (("cycle_time", str), ("core_bps", float), ("recursion", str)):
-        if key in options:
+        if options.get(key) is not None:
             changes[key] = kind(options[key])
-    if "up_bps" in options:
+    if options.get("up_bps") is not None:
         changes["up_bps"] = changes["down_bps"] = float(options["up_bps"])
     return dataclasses.replace(cfg, **changes)
 
@@ -64,10 +57,11 @@ def run_design(model: torch.nn.Module, cfg: MultigraphConfig, inputs: Mapping[st
     """The design for these inputs and options (see module docstring)."""
     cfg = configured(cfg, options)
     underlay = underlay_of(inputs, options)
-    rounds = int(options["rounds"]) if "rounds" in options else None
-    if "dataset" in options:
-        prof = profile(str(options["dataset"]))
-        size = str(options.get("size", "paper"))
+    rounds = options.get("rounds")
+    dataset = options.get("dataset") or options.get("model")
+    if dataset:
+        prof = profile(str(dataset))
+        size = str(options.get("size") or "paper")
         if size == "paper":
             bits = prof.paper_size
         elif size == "params":
@@ -78,8 +72,14 @@ def run_design(model: torch.nn.Module, cfg: MultigraphConfig, inputs: Mapping[st
         rounds = rounds or prof.rounds
     else:
         tm = time_model_of(cfg, model_bits(model), cfg.compute_ms)
-    baselines = str(options.get("baselines", "true")).lower() not in ("0", "false", "no")
+    baselines = options.get("baselines") is not False
     return design(underlay, cfg, tm, rounds=rounds, baselines=baselines)
+
+
+def infer(model: torch.nn.Module, inputs: Mapping[str, Any], config: MultigraphConfig,
+          options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``infer`` hook: every topology's cycle time (ms), the multigraph's states and isolated nodes."""
+    return outputs_of(run_design(model, config, inputs, options))
 
 
 def outputs_of(d: Design) -> dict[str, Any]:

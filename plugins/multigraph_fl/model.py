@@ -130,3 +130,8 @@ def model_bits(model: nn.Module) -> float:
 def state_dict_bits(model: nn.Module) -> float:
     """Size of the whole state dict (parameters and floating buffers), in bits."""
     return float(sum(t.numel() * t.element_size() * 8 for t in model.state_dict().values()))
+
+
+def build_model(config: Any) -> nn.Module:
+    """The model every silo trains (tiny: digits MLP; paper: FEMNIST CNN)."""
+    return build_arch(config.arch, config)

@@ -85,8 +85,19 @@ def accuracy(model: nn.Module, data: Any, batch_size: int = 512) -> float:
     return float(top1(logits, ys))
 
 
-def train_dpasgd(model: nn.Module, data: Any, cfg: MultigraphConfig, options: Any) -> TrainResult:
+def evaluate(model: nn.Module, data: Any) -> dict[str, float]:
+    """The ``evaluate`` hook: top-1 accuracy of the (averaged) model on a test set (``data.test`` for silo data)."""
+    test = getattr(data, "test", data)
+    if test is None:
+        from zoo.errors import ConfigError
+
+        raise ConfigError("multigraph-fl: no test data to evaluate on")
+    return {"accuracy": accuracy(model, test)}
+
+
+def train_dpasgd(model: nn.Module, data: Any, config: MultigraphConfig, options: Any) -> TrainResult:
     """Train the silos' copies of ``model`` with DPASGD over the multigraph; load their average into ``model``."""
+    cfg = config
     from zoo.engines.federated import DecentralizedSimulator, LocalRecipe, flat
     from zoo.engines.federated.client import FederatedData
 

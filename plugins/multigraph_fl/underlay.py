@@ -184,3 +184,18 @@ def connectivity(underlay: Underlay, per_km_ms: float = 0.0085, base_ms: float =
     latency = per_km_ms * dist + base_ms
     np.fill_diagonal(latency, 0.0)
     return Connectivity(latency, np.maximum(hops, hops.T), dist)
+
+
+def example_inputs() -> dict[str, Any]:
+    """The distance matrix of a 6-silo synthetic network."""
+    import torch
+
+    return {"distance": torch.as_tensor(toy_underlay(6).distance, dtype=torch.float32)}
+
+
+def prepare_inputs(config: Any, options: Any) -> dict[str, Any]:
+    """``--network NAME|toy:N|file.gml`` -> the underlay's distance matrix (default: the variant's network)."""
+    import torch
+
+    underlay = load_underlay(str(options.get("network") or config.network))
+    return {"distance": torch.as_tensor(underlay.distance, dtype=torch.float32)}

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo.engines.trainer import fit
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.sac.backbones import create_backbone
 from zoo_plugins.sac.config import SACConfig, tiny
 from zoo_plugins.sac.data import digits

@@ -14,6 +14,23 @@ from zoo_plugins.sac.config import SACConfig
 from zoo_plugins.sac.model import SACModel
 
 
+def example_inputs(config: SACConfig) -> dict[str, torch.Tensor]:
+    """Two random images of the variant's size and channels."""
+    generator = torch.Generator().manual_seed(0)
+    return {"image": torch.rand(2, config.in_chans, config.image_size, config.image_size, generator=generator)}
+
+
+def infer(model: SACModel, inputs: Mapping[str, torch.Tensor], options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``infer`` hook: :func:`predict` on ``inputs["image"]`` with ``options.top`` classes."""
+    return predict(model, inputs["image"], top=options.get("top"))
+
+
+def preprocessing(config: SACConfig) -> dict[str, Any]:
+    """Image size, channels and normalisation that travel with the weights."""
+    return {"image_size": config.image_size, "in_chans": config.in_chans, "mean": list(config.mean),
+            "std": list(config.std), "resize_ratio": config.resize_ratio, "class_names": list(config.names)}
+
+
 @torch.no_grad()
 def predict(model: SACModel, images: torch.Tensor, top: int | None = None) -> dict[str, Any]:
     """Fused prediction for ``images`` ``[B, C, H, W]`` (normalised as the variant expects).
@@ -73,7 +90,7 @@ def load_image(path: str | Path, config: SACConfig) -> torch.Tensor:
 
 def prepare_inputs(config: SACConfig, options: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """``--image a.png [--image b.png]`` -> ``{"image": [B, C, S, S]}``."""
-    given = options.get("image") or options.get("images") or options.get("input")
+    given = options.get("image")
     if not given:
         raise InputError("sac: give an image file (--image path.png)")
     paths = [given] if isinstance(given, (str, Path)) else list(given)

@@ -17,7 +17,7 @@ from torch.utils.data import default_collate
 
 from zoo.engines.trainer import Recipe, TrainResult, fit
 from zoo.errors import ConfigError
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.sac.config import SACConfig
 from zoo_plugins.sac.dropping import drop_images
 from zoo_plugins.sac.losses import sac_loss

@@ -119,12 +119,33 @@ def test_collision_names_both_distributions(tmp_path: Path) -> None:
             sys.modules.pop(mod, None)
 
 
+def _one_method_spec() -> list[MethodSpec]:
+    return [MethodSpec(name="declared", task="t", title="t", inputs=(InputSpec("x", ("B",)),),
+                       variants={"tiny": VariantSpec("tiny", lambda: None)})]
+
+
 def test_missing_required_hooks_is_a_validation_failure() -> None:
-    incomplete = SimpleNamespace(zoo_methods=hookimpl(lambda: []))
+    incomplete = SimpleNamespace(zoo_methods=hookimpl(_one_method_spec))
     found = discovery.discover(entry_points=[], extra={"incomplete": incomplete}, strict=False)
     assert found.failures and "missing required hooks" in found.failures[0].error
     with pytest.raises(PluginError, match="missing required hooks"):
         discovery.discover(entry_points=[], extra={"incomplete": incomplete}, strict=True)
+
+
+def test_a_tracker_plugin_without_methods_needs_no_method_hooks() -> None:
+    events: list[str] = []
+    tracker = SimpleNamespace(zoo_train_event=hookimpl(lambda event, state: events.append(event)))
+    found = discovery.discover(entry_points=[], extra={"tracker": tracker}, strict=True)
+    assert not found.failures and "tracker" in found.plugins
+    found.manager.hook.zoo_train_event(event="on_train_start", state={})
+    assert events == ["on_train_start"]
+
+
+def test_a_misspelled_hook_is_rejected_even_without_strict_mode() -> None:
+    typo = SimpleNamespace(zoo_methods=hookimpl(lambda: []), zoo_evalute=hookimpl(lambda method, model: None))
+    found = discovery.discover(entry_points=[], extra={"typo": typo}, strict=False)
+    assert found.failures and found.failures[0].stage == "validate" and "zoo_evalute" in found.failures[0].error
+    assert "typo" not in found.plugins
 
 
 def test_declaration_errors_are_caught() -> None:

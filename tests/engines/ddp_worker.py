@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from zoo.engines.trainer import Recipe, fit
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 
 
 class Net(nn.Module):

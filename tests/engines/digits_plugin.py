@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.hookspecs import hookimpl
-from zoo.specs import InputSpec, MethodSpec, VariantSpec
+from zoo.specs import InputSpec, MethodSpec, OptionSpec, VariantSpec
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ def zoo_methods() -> list[MethodSpec]:
             title="tiny CNN on 8x8 digits (test plugin)",
             variants={"tiny": VariantSpec("tiny", DigitsCNNConfig)},
             inputs=(InputSpec("image", ("B", 1, 8, 8), "float"),),
+            options=(OptionSpec("index", "int", 0, "which test digit to classify", hooks=("prepare_inputs",)),),
         )
     ]
 

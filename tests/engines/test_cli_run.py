@@ -81,10 +81,10 @@ def test_train_eval_infer_on_digits(
 
 
 def test_option_parsing_and_table() -> None:
-    assert parse_options(["--image", "a.png", "--top-k", "5", "--scale=0.5", "--flip"]) == {
-        "image": "a.png",
-        "top_k": 5,
-        "scale": 0.5,
+    assert parse_options(["--image", "a.png", "--top-k", "5", "--scale=0.5", "--flip", "--image", "b.png"]) == {
+        "image": ["a.png", "b.png"],
+        "top_k": "5",  # typed later, with the kinds the method declares (split_options)
+        "scale": "0.5",
         "flip": True,
     }
     with pytest.raises(ConfigError, match="--key value"):

@@ -17,7 +17,7 @@ from zoo.data.synthetic.images import make_images
 from zoo.engines.trainer import Recipe, fit
 from zoo.errors import ConfigError, DataError
 from zoo.metrics import accuracy
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint() -> None:

@@ -18,7 +18,7 @@ from safetensors.torch import load_file
 
 from zoo.engines.sampling import StepSampler
 from zoo.engines.trainer import fit
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 
 HERE = Path(__file__).parent
 

@@ -21,7 +21,7 @@ from zoo.engines.schedules import lr_factor
 from zoo.engines.trainer import Recipe, StopTraining, TrainResult, fit
 from zoo.errors import ConfigError, TrainingError
 from zoo.hookspecs import hookimpl
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 
 
 def _data(n: int = 96) -> TensorDataset:

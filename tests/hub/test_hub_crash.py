@@ -20,59 +20,13 @@ import pytest
 hf = pytest.importorskip("huggingface_hub")
 httpx2 = pytest.importorskip("httpx2")
 
+from zoo.testing.hub import HubProcess
+
 TOKEN = "crash-test-token-0123456789"
 
 
-class _Server:
-    """``python -m zoo hub serve`` on a free port; ``endpoint`` parsed from its ready line."""
-
-    def __init__(self, root: Path, token_file: Path) -> None:
-        env = {**os.environ, "ZOO_HUB_TOKENS": ""}
-        self.log_path = (
-            root.parent / f"server-{time.monotonic_ns()}.log"
-        )  # a file: a full pipe would stall it
-        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in wait()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "zoo",
-                "hub",
-                "serve",
-                "--root",
-                str(root),
-                "--port",
-                "0",
-                "--token-file",
-                str(token_file),
-                "--lfs-threshold-mb",
-                "1",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            env=env,
-        )
-        line = self.proc.stdout.readline()  # "zoo hub: listening on http://127.0.0.1:PORT"
-        if "listening on" not in line:
-            self.proc.kill()
-            raise RuntimeError(f"server did not start: {line!r} {self.log_path.read_text()}")
-        self.endpoint = line.rsplit(" ", 1)[1].strip()
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.wait(10)
-
-    def terminate(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return self.wait(20)
-
-    def wait(self, timeout: float) -> int:
-        code = self.proc.wait(timeout)
-        self._log.close()
-        self.proc.stdout.close()
-        return code
+def _Server(root: Path, token_file: Path) -> HubProcess:
+    return HubProcess(root, token_file)
 
 
 def _stalled_post(

@@ -92,7 +92,11 @@ def model_name(name: str, variant: str | None) -> str:
 
 
 def parse_options(tokens: Sequence[str]) -> dict[str, Any]:
-    """``--key value`` / ``--key=value`` / ``--flag`` tokens as a dict (``-`` -> ``_``; numbers parsed)."""
+    """``--key value`` / ``--key=value`` / ``--flag`` tokens as a dict (``-`` -> ``_``).
+
+    Values stay strings: :func:`split_options` types them with the kinds the method declares. A key given twice
+    (``--image a.png --image b.png``) collects a list.
+    """
     options: dict[str, Any] = {}
     items = [t for t in tokens if t != "--"]
     i = 0
@@ -111,20 +115,13 @@ def parse_options(tokens: Sequence[str]) -> dict[str, Any]:
                 options[key] = True
                 i += 1
                 continue
-        options[key] = _scalar(value)
+        if key in options:
+            previous = options[key]
+            options[key] = [*(previous if isinstance(previous, list) else [previous]), value]
+        else:
+            options[key] = value
         i += 1
     return options
-
-
-def _scalar(value: str) -> Any:
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    if value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return value
 
 
 def _load_model(name: str, weights: str | None, accept_license: str | None = None) -> Any:
@@ -181,7 +178,7 @@ def _plain_metrics(values: Mapping[str, Any]) -> dict[str, float]:
 def _train(args: argparse.Namespace) -> int:
     import zoo
     from zoo import discovery
-    from zoo.specs import TrainOptions
+    from zoo.options import TrainOptions
 
     name = model_name(args.name, args.variant)
     out = Path(args.out)
@@ -274,29 +271,35 @@ def _infer(args: argparse.Namespace) -> int:
     args.variant, args.weights, args.out = own.variant, own.weights, own.out
     args.accept_license = own.accept_license
     name = model_name(args.name, args.variant)
-    options = parse_options(rest)
+    given = parse_options(rest)
     model = _load_model(name, args.weights, args.accept_license)
     tag = model.zoo
     found = discovery.plugins()
+    spec = found.methods[tag.method]
+    from zoo.options import route_options
+
+    routed = route_options(spec, given, ("prepare_inputs", "infer", "save_outputs"))
+    prepare_opts, infer_opts, save_opts = routed
     if found.implements("zoo_prepare_inputs", tag.method):
-        inputs = found.call("zoo_prepare_inputs", tag.method, config=tag.config, options=options)
+        inputs = found.call("zoo_prepare_inputs", tag.method, config=tag.config, options=prepare_opts)
     else:
-        if options:
+        if any(v is not None for v in prepare_opts.values()):
             raise ConfigError(
                 f"{tag.method} has no zoo_prepare_inputs hook, so options "
-                f"{', '.join('--' + k for k in options)} cannot be turned into inputs"
+                f"{', '.join('--' + k for k in prepare_opts)} cannot be turned into inputs"
             )
         print(
             f"{tag.method} takes no file inputs from the command line; using its example inputs",
             file=sys.stderr,
         )
         inputs = zoo.example_inputs(model)
-    outputs = zoo.infer(model, inputs, **options)
+    outputs = zoo.infer(model, inputs, **infer_opts)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         if found.implements("zoo_save_outputs", tag.method):
-            paths = found.call("zoo_save_outputs", tag.method, outputs=outputs, out_dir=out, options=options)
+            paths = found.call("zoo_save_outputs", tag.method, outputs=outputs, out_dir=out, config=tag.config,
+                               options=save_opts)
             for path in paths or []:
                 print(path)
             return 0

@@ -108,16 +108,20 @@ def _run_method(recipe: Recipe, stage: Path, previous: dict[str, Any] | None, co
         train_data = zoo.make_data(model, recipe.data, "train")
         test_data = zoo.make_data(model, recipe.data, "test")
     found = plugins()
-    options = dict(recipe.options)
-    if options and found.implements("zoo_prepare_inputs", recipe.method):
-        inputs = found.call("zoo_prepare_inputs", recipe.method, config=model.zoo.config, options=options)
+    from zoo.options import route_options
+
+    given = dict(recipe.options)
+    computed = recipe.infer_options(model, train_data) if recipe.infer_options else {}
+    spec = found.methods[recipe.method]
+    prepare_opts, infer_opts, save_opts = route_options(spec, {**given, **computed},
+                                                        ("prepare_inputs", "infer", "save_outputs"))
+    if given and found.implements("zoo_prepare_inputs", recipe.method):
+        inputs = found.call("zoo_prepare_inputs", recipe.method, config=model.zoo.config, options=prepare_opts)
     elif recipe.infer_inputs:
         inputs = recipe.infer_inputs(model, test_data)
     else:
         inputs = zoo.example_inputs(model)
-    if recipe.infer_options:
-        options.update(recipe.infer_options(model, train_data))
-    outputs = _seeded_infer(model, inputs, **options)
+    outputs = _seeded_infer(model, inputs, **infer_opts)
     figures = []
     curves, history = stage / "train" / "curves.png", stage / "train" / "history.json"
     if not curves.is_file() and history.is_file():  # engines that record a history but draw no curves (federated)
@@ -131,7 +135,7 @@ def _run_method(recipe: Recipe, stage: Path, previous: dict[str, Any] | None, co
         figures.append(curves)
     if found.implements("zoo_save_outputs", recipe.method):
         written = found.call("zoo_save_outputs", recipe.method, outputs=outputs, out_dir=stage / "outputs",
-                             options=options)
+                             config=model.zoo.config, options=save_opts)
         figures.extend(p for p in written or [] if Path(p).suffix.lower() in (".png", ".gif"))
     result.figures = [str(Path(f).resolve()) for f in figures]
     return result

@@ -54,7 +54,7 @@ from zoo.engines.ema import EMA
 from zoo.engines.sampling import StepSampler
 from zoo.engines.schedules import SCHEDULES, make_scheduler
 from zoo.errors import ConfigError, TrainingError, ZooError
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 
 EVENTS: tuple[str, ...] = ("on_train_start", "on_step_end", "on_eval_end", "on_checkpoint", "on_train_end")
 OPTIMIZERS: tuple[str, ...] = ("adamw", "adam", "sgd")

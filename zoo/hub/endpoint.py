@@ -1,9 +1,10 @@
 """Point ``huggingface_hub`` at a hub endpoint for a block of code (the embedded hub, a team's own hub).
 
 ``huggingface_hub`` reads ``HF_ENDPOINT`` once, at import, into ``constants.ENDPOINT`` and
-``constants.HUGGINGFACE_CO_URL_TEMPLATE``, and some APIs (``PyTorchModelHubMixin``) take no ``endpoint=``
-argument, so switching endpoints inside one process means patching those constants; :func:`use_hub` does it and
-restores everything afterwards.
+``constants.HUGGINGFACE_CO_URL_TEMPLATE`` (and its module-level ``HfApi`` behind ``upload_file``,
+``ModelCard.push_to_hub``, ``metadata_update`` keeps the endpoint it saw then), and some APIs
+(``PyTorchModelHubMixin``) take no ``endpoint=`` argument, so switching endpoints inside one process means
+patching those; :func:`use_hub` does it and restores everything afterwards.
 """
 from __future__ import annotations
 
@@ -20,15 +21,17 @@ def use_hub(endpoint: str, token: str | None = None, *, disable_xet: bool = True
     ``constants.HF_HUB_DISABLE_XET``; sets ``HF_ENDPOINT``, and sets ``HF_TOKEN`` to ``token`` (or unsets it when
     ``token`` is None, so calls inside the block are anonymous unless they pass a token).
     """
-    from huggingface_hub import constants
+    from huggingface_hub import constants, hf_api
 
     endpoint = endpoint.rstrip("/")
+    saved_api_endpoint = hf_api.api.endpoint
     saved = {
         name: getattr(constants, name)
         for name in ("ENDPOINT", "HUGGINGFACE_CO_URL_TEMPLATE", "HF_HUB_DISABLE_XET")
     }
     saved_env = {name: os.environ.get(name) for name in ("HF_ENDPOINT", "HF_TOKEN")}
     constants.ENDPOINT = endpoint
+    hf_api.api.endpoint = endpoint
     constants.HUGGINGFACE_CO_URL_TEMPLATE = endpoint + "/{repo_id}/resolve/{revision}/{filename}"
     if disable_xet:
         constants.HF_HUB_DISABLE_XET = True
@@ -40,6 +43,7 @@ def use_hub(endpoint: str, token: str | None = None, *, disable_xet: bool = True
     try:
         yield
     finally:
+        hf_api.api.endpoint = saved_api_endpoint
         for name, value in saved.items():
             setattr(constants, name, value)
         for name, env_value in saved_env.items():

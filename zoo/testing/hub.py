@@ -21,9 +21,14 @@ speaks Git LFS, not Xet, for files above its LFS threshold) and restores them on
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +93,44 @@ def start_hub_server(
     return HubServer(
         endpoint=running.endpoint, token=token, root=hub_config.root, _running=running, _owned_root=owned
     )
+
+
+class HubProcess:
+    """``python -m zoo hub serve`` as a separate process on a free port (crash tests, benchmarks): ``endpoint``
+    parsed from its ready line, its stderr in ``log_path``; ``kill()`` sends SIGKILL, ``terminate()`` SIGTERM."""
+
+    def __init__(self, root: Path, token_file: Path, *extra: str) -> None:
+        env = {**os.environ, "ZOO_HUB_TOKENS": ""}
+        self.log_path = root.parent / f"server-{time.monotonic_ns()}.log"  # a file: a full pipe would stall it
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed in wait()
+        command = [sys.executable, "-m", "zoo", "hub", "serve", "--root", str(root), "--port", "0"]
+        command += ["--token-file", str(token_file), "--lfs-threshold-mb", "1", *extra]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()  # "zoo hub: listening on http://127.0.0.1:PORT"
+        if "listening on" not in line:
+            self.proc.kill()
+            raise RuntimeError(f"server did not start: {line!r} {self.log_path.read_text()}")
+        self.endpoint = line.rsplit(" ", 1)[1].strip()
+
+    def kill(self) -> None:
+        """SIGKILL, then reap."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.wait(10)
+
+    def terminate(self) -> int:
+        """SIGTERM (graceful shutdown); returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.wait(20)
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the process and close its pipes."""
+        code = self.proc.wait(timeout)
+        self._log.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        return code
 
 
 @pytest.fixture(scope="session")

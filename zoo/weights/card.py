@@ -4,11 +4,8 @@ the metrics measured, then the paper, training command, intended use, known devi
 
 from __future__ import annotations
 
-import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 Metrics = Mapping[str, Mapping[str, float]]
@@ -70,33 +67,10 @@ def front_matter(info: CardInfo) -> str:
 
 
 def plugin_deviations(method: str) -> str:
-    """The 'deviations' section of the owning plugin's ``README.md`` (empty when there is none)."""
-    from zoo import discovery
+    """The 'deviations' section of the method's card (its plugin's ``README.md``; empty when there is none)."""
+    from zoo import cards
 
-    found = discovery.plugins()
-    owner = found.owners.get(method)
-    module = sys.modules.get(getattr(found.manager.get_plugin(owner), "__name__", "")) if owner else None
-    path = Path(getattr(module, "__file__", "") or "").with_name("README.md") if module else None
-    if path is None or not path.is_file():
-        return ""
-    return readme_section(path.read_text(encoding="utf-8"), "deviation")
-
-
-def readme_section(text: str, keyword: str) -> str:
-    """The body of the first Markdown section whose heading contains ``keyword`` (case-insensitive)."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        heading = re.match(r"^(#+)\s", line)
-        if heading and keyword.lower() in line.lower():
-            level = len(heading.group(1))
-            body: list[str] = []
-            for nxt in lines[i + 1 :]:
-                other = re.match(r"^(#+)\s", nxt)
-                if other and len(other.group(1)) <= level:
-                    break
-                body.append(nxt)
-            return "\n".join(body).strip()
-    return ""
+    return cards.section(cards.read_card(method), "deviation")
 
 
 def render(info: CardInfo) -> str:

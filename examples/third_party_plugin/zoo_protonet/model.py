@@ -28,6 +28,15 @@ class ProtoNet(nn.Module):
         return -torch.cdist(z, self.prototypes).pow(2)
 
 
+def make_data(source: str, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's digits (the only source this example supports)."""
+    if source not in ("digits", "synthetic"):
+        from zoo.errors import DataError
+
+        raise DataError(f"protonet: unknown data source {source!r}; this example supports 'digits'")
+    return digits_tensors(split)
+
+
 def digits_tensors(split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """scikit-learn digits as (N,1,8,8) floats in [0,1] and labels; a fixed 75/25 split."""
     from sklearn.datasets import load_digits

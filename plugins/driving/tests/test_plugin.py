@@ -55,7 +55,7 @@ def test_infer_from_image_files_and_save_outputs(tmp_path: Path) -> None:
     assert inputs["image"].shape == (2, 1, 48, 48)
     assert torch.allclose(inputs["image"][0, 0], road, atol=1 / 255 + 1e-6)
     out = zoo.infer(model, inputs)
-    paths = plugins.call("zoo_save_outputs", "fadnet", outputs=out, out_dir=tmp_path / "out", options={})
+    paths = plugins.call("zoo_save_outputs", "fadnet", config=model.zoo.config, outputs=out, out_dir=tmp_path / "out", options={})
     saved = json.loads(Path(paths[0]).read_text())
     assert saved["angle"] == pytest.approx(out["angle"].tolist(), rel=1e-6)
     with pytest.raises(DataError, match="missing.png does not exist"):

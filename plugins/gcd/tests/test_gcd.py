@@ -258,9 +258,11 @@ def test_audio_to_npz_and_gif_like_the_cli(tmp_path: Path) -> None:
     assert inputs["music"].shape == (1, 30, 35) and int(inputs["n_dancers"]) == 2
     with pytest.raises(InputError, match="lasts"):
         found.call("zoo_prepare_inputs", "gcd", config=model.zoo.config, options=dict(options, seconds=30))
-    outputs = zoo.infer(model, inputs, **options)
+    outputs = zoo.infer(model, inputs, gamma=options["gamma"])
     assert outputs["motion"].shape == (1, 3, 30, 151)
-    paths = found.call("zoo_save_outputs", "gcd", outputs=outputs, out_dir=tmp_path / "out", options=options)
+    with pytest.raises(zoo.errors.ConfigError, match="unknown infer option"):
+        zoo.infer(model, inputs, audio=str(song))  # a file option belongs to prepare_inputs, not to infer
+    paths = found.call("zoo_save_outputs", "gcd", config=model.zoo.config, outputs=outputs, out_dir=tmp_path / "out", options=options)
     names = sorted(p.name for p in paths)
     assert names == ["sample0.gif", "sample0.npz"]
     with np.load(tmp_path / "out" / "sample0.npz") as arrays:

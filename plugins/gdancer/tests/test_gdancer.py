@@ -217,7 +217,7 @@ def test_cli_inputs_and_outputs(tmp_path: Path) -> None:
                         options={"audio": str(tmp_path / "song.npy"), "dancers": 2, "seconds": 0.5})
     assert inputs["music"].shape == (1, 15, 35) and inputs["positions"].shape == (1, 2, 3)
     out = zoo.infer(model, inputs)
-    paths = found.call("zoo_save_outputs", "gdancer", outputs=out, out_dir=tmp_path / "out", options={})
+    paths = found.call("zoo_save_outputs", "gdancer", config=model.zoo.config, outputs=out, out_dir=tmp_path / "out", options={})
     saved = np.load(tmp_path / "out" / "sample0.npz")
     assert saved["joints"].shape == (2, 15, 24, 3) and saved["pose"].shape == (2, 15, 75)
     assert any(str(p).endswith(".gif") for p in paths)

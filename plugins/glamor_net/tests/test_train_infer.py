@@ -12,7 +12,7 @@ from PIL import Image
 import zoo
 from zoo.data.synthetic.faces_in_context import make_faces_in_context
 from zoo.errors import ConfigError, InputError
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.glamor_net.preprocess import face_and_context, parse_box
 
 STEPS = 120
@@ -69,7 +69,7 @@ def test_cli_style_inference_writes_attention_picture(tmp_path: Path) -> None:
     inputs = plugins.call("zoo_prepare_inputs", "glamor-net", config=model.zoo.config, options=options)
     assert inputs["face"].shape == (1, 3, 32, 32) and inputs["context"].shape == (1, 3, 48, 48)
     outputs = zoo.infer(model, inputs)
-    paths = plugins.call("zoo_save_outputs", "glamor-net", outputs=outputs, out_dir=tmp_path / "out",
+    paths = plugins.call("zoo_save_outputs", "glamor-net", config=model.zoo.config, outputs=outputs, out_dir=tmp_path / "out",
                          options=options)
     names = sorted(p.name for p in paths)
     assert names == ["attention.png", "predictions.json"]

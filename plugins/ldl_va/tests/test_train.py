@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 import zoo
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.ldl_va.data import FaceSet, inject_label_noise, synthetic
 from zoo_plugins.ldl_va.train import LDLVATraining, make_step_fn, neighbour_dataset
 

@@ -13,7 +13,7 @@ import torch
 import zoo
 from zoo import discovery
 from zoo.errors import ConfigError, InputError
-from zoo.specs import TrainOptions
+from zoo.options import TrainOptions
 from zoo_plugins.sac.config import paper
 from zoo_plugins.sac.train import recipe_for
 
@@ -53,7 +53,7 @@ def test_infer_real_digits(trained: tuple[Any, Any, Any], tmp_path: Path) -> Non
     assert out["attention"].shape == (8, 4, 4) and out["attention_per_class"].shape == (8, 3, 4, 4)
     torch.testing.assert_close(out["attention"].sum(dim=(1, 2)), torch.full((8,), 3.0))
     two = zoo.infer(model, {"image": test.images[:2]})
-    written = discovery.plugins().call("zoo_save_outputs", "sac", outputs=two, out_dir=tmp_path, options={})
+    written = discovery.plugins().call("zoo_save_outputs", "sac", config=None, outputs=two, out_dir=tmp_path, options={})
     pngs = [p for p in written if p.suffix == ".png"]
     assert len(pngs) == 2 and all(p.stat().st_size > 1000 for p in pngs)
     records = json.loads((tmp_path / "predictions.json").read_text())

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from zoo.hub.server import routes_repos as repos
-from zoo.hub.server import routes_resolve, routes_upload
+from zoo.hub.server import routes_git, routes_resolve, routes_upload, web
+from zoo.hub.server.xet import routes as xet_routes
 from zoo.hub.server.config import HubConfig
 from zoo.hub.server.context import HubContext
 from zoo.hub.server.errors import BadRequest, HubRequestError, NotFound
@@ -38,6 +39,7 @@ _FIXED_ROUTES: dict[tuple[str, ...], dict[str, Handler]] = {
     ("repos", "delete"): {"DELETE": repos.delete_repo},
     ("whoami-v2",): {"GET": repos.whoami},
     ("validate-yaml",): {"POST": repos.validate_yaml},
+    ("settings", "repositories"): {"GET": repos.storage_listing},
 }
 #: ``/api/{type}s/{ns}/{name}/{action}/{rev}`` routes: (action, method) -> handler.
 _REPO_ACTION_ROUTES: dict[tuple[str, str], Handler] = {
@@ -49,8 +51,8 @@ _REPO_ACTION_ROUTES: dict[tuple[str, str], Handler] = {
     ("branch", "DELETE"): repos.branch,
     ("tag", "POST"): repos.tag,
     ("tag", "DELETE"): repos.tag,
-    ("xet-write-token", "GET"): repos.not_supported,
-    ("xet-read-token", "GET"): repos.not_supported,
+    ("xet-write-token", "GET"): xet_routes.xet_write_token,
+    ("xet-read-token", "GET"): xet_routes.xet_read_token,
 }
 
 
@@ -58,7 +60,7 @@ def _match(segments: list[str], method: str) -> tuple[Handler, dict[str, str]] |
     """Find the handler for a list of unquoted path segments; None when no route matches."""
     n = len(segments)
     if n == 0 or segments == [""]:
-        return (repos.root, {}) if method in ("GET", "HEAD") else None
+        return (web.home, {"web": "1"}) if method in ("GET", "HEAD") else None
     if segments[0] == "api":
         return _match_api(segments[1:], method)
     # /{datasets|spaces}/{ns}/{name}/... or /{ns}/{name}/...
@@ -81,12 +83,52 @@ def _match(segments: list[str], method: str) -> tuple[Handler, dict[str, str]] |
         and method == "POST"
     ):
         return routes_upload.lfs_batch, {"type": repo_type, "ns": rest[0], "name": rest[1][: -len(".git")]}
+    if len(rest) >= 3:
+        git = {"type": repo_type, "ns": rest[0], "name": rest[1].removesuffix(".git")}
+        if rest[2:] == ["info", "refs"] and method == "GET":
+            return routes_git.info_refs, git
+        if rest[2:] == ["git-upload-pack"] and method == "POST":
+            return routes_git.upload_pack, git
+    page = web.match(segments, method)
+    if page is not None:
+        return page[0], {**page[1], "web": "1"}
+    return None
+
+
+def _match_cas(seg: list[str], method: str) -> tuple[Handler, dict[str, str]] | None:
+    """The Xet CAS API under ``/api/xet-cas/`` (``seg`` excludes ``api/xet-cas``)."""
+    n = len(seg)
+    if n == 3 and seg[1] == "reconstructions" and seg[0] in ("v1", "v2") and method == "GET":
+        return xet_routes.reconstruction, {"version": seg[0], "hash": seg[2]}
+    if n == 4 and seg[:3] == ["v1", "xorbs", "default"] and method == "POST":
+        return xet_routes.upload_xorb, {"hash": seg[3]}
+    if seg == ["v1", "shards"] and method == "POST":
+        return xet_routes.upload_shard, {}
+    if n == 4 and seg[:2] == ["v1", "xorb-grants"] and method == "POST":
+        return xet_routes.no_global_dedup, {"hash": seg[3]}
+    if seg == ["v1", "telemetry"] and method == "POST":
+        return xet_routes.telemetry, {}
+    if n == 4 and seg[:2] == ["v1", "chunks"] and method == "GET":
+        return xet_routes.no_global_dedup, {"hash": seg[3]}
+    if n == 2 and seg[0] == "xorb-data" and method in ("GET", "HEAD"):
+        return xet_routes.xorb_data, {"hash": seg[1]}
     return None
 
 
 def _match_api(seg: list[str], method: str) -> tuple[Handler, dict[str, str]] | None:
     """Routes under ``/api/`` (``seg`` excludes the leading ``api``)."""
     n = len(seg)
+    if seg[:1] == ["xet-cas"]:
+        return _match_cas(seg[1:], method)
+    if n == 4 and seg[0] == "organizations" and seg[2:] == ["settings", "repositories"] and method == "GET":
+        return repos.storage_listing, {"ns": seg[1]}
+    if n == 5 and seg[0] == "lfs-objects" and seg[1] in REPO_TYPE_SEGMENTS and method in ("GET", "HEAD"):
+        return routes_resolve.lfs_object, {
+            "type": REPO_TYPE_SEGMENTS[seg[1]],
+            "ns": seg[2],
+            "name": seg[3],
+            "oid": seg[4],
+        }
     if tuple(seg) in _FIXED_ROUTES:
         handler = _FIXED_ROUTES[tuple(seg)].get(method)
         return (handler, {}) if handler else None
@@ -154,7 +196,7 @@ class HubApp:
                 client[0],
                 scope["method"],
                 shown,
-                state["status"],
+                499 if scope.get("zoo.disconnected") else state["status"],
                 state["bytes"],
                 (time.perf_counter() - started) * 1000,
                 scope.get("zoo.user", "-"),
@@ -173,10 +215,19 @@ class HubApp:
         try:
             response = await self._route(request)
             await response(scope, receive, tracking_send)
+        except ClientDisconnect:
+            # The client went away mid-request (an upload cancelled or killed): nothing to answer, nothing wrong.
+            scope["zoo.disconnected"] = True
+            error_log.info(
+                "client disconnected during %s %s; the partial request was discarded",
+                scope["method"],
+                (scope.get("raw_path") or b"")[:300].decode("latin-1"),
+            )
         except HubRequestError as exc:
             if started:
                 raise
-            await error_response(exc)(scope, receive, send)
+            render = web.error_page if scope.get("zoo.web") else error_response
+            await render(exc)(scope, receive, send)
         except Exception:  # noqa: BLE001 - any bug becomes a logged 500, never a dropped connection
             error_log.exception(
                 "internal error while serving %s %s",
@@ -208,6 +259,8 @@ class HubApp:
         if found is None:
             raise NotFound(f"no route for {method} {text[:200]}")
         handler, params = found
+        if params.pop("web", None):
+            request.scope["zoo.web"] = True
         return await handler(request, self.ctx, params)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -15,13 +15,14 @@ class HubConfig:
 
     Attributes:
         root: storage folder (created if missing): ``hub.sqlite`` + ``blobs/`` + ``tmp/``.
-        tokens: accepted bearer tokens, mapped to the user name recorded as commit author.
+        tokens: administrator bearer tokens, mapped to the user name recorded as commit author (user tokens with
+            scopes live in the database: :mod:`zoo.hub.server.accounts`).
         private_by_default: new repos are private unless the client asks for public.
         read_requires_token: every read needs a valid token, whatever the repo's visibility.
         lfs_threshold: files at least this big are answered ``uploadMode: "lfs"`` by preupload.
         max_file_bytes: largest single file (LFS object) accepted.
         max_inline_bytes: largest file accepted inline (base64) in a commit.
-        max_commit_bytes: largest commit request body.
+        max_commit_bytes: largest commit request body (streamed line by line, so memory stays bounded).
         max_json_bytes: largest JSON request body for the small endpoints.
         public_url: base URL clients use to reach this server (for LFS upload links); default: the request's host.
         upload_url_ttl: seconds an LFS upload link stays valid.
@@ -34,7 +35,7 @@ class HubConfig:
     lfs_threshold: int = 10 * MiB
     max_file_bytes: int = 50 * GiB
     max_inline_bytes: int = 32 * MiB
-    max_commit_bytes: int = 256 * MiB
+    max_commit_bytes: int = 16 * GiB
     max_json_bytes: int = 4 * MiB
     public_url: str | None = None
     upload_url_ttl: int = 3600

@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 import anyio
 from starlette.requests import Request
 
-from zoo.hub.server.auth import Principal, TokenStore, UploadSigner
+from zoo.hub.server.accounts import Accounts
+from zoo.hub.server.auth import Principal, TokenStore, UploadSigner, load_secret
 from zoo.hub.server.config import HubConfig
-from zoo.hub.server.errors import RepoNotFound, Unauthorized
-from zoo.hub.server.storage import Repo, Storage
+from zoo.hub.server.errors import Forbidden, RepoNotFound, Unauthorized
+from zoo.hub.server.storage import Entry, Repo, Storage
 from zoo.hub.server.validation import validate_repo_id, validate_repo_type
+from zoo.hub.server.xet.store import XetStore
 
 T = TypeVar("T")
 
@@ -27,8 +29,10 @@ class HubContext:
     def __init__(self, config: HubConfig, storage: Storage | None = None) -> None:
         self.config = config
         self.storage = storage or Storage(config.root)
-        self.tokens = TokenStore(config.tokens)
-        self.signer = UploadSigner(config.upload_url_ttl)
+        self.accounts = Accounts(self.storage)
+        self.xet = XetStore(self.storage)
+        self.tokens = TokenStore(config.tokens, self.accounts)
+        self.signer = UploadSigner(config.upload_url_ttl, load_secret(self.storage.root))
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking storage work on a worker thread."""
@@ -54,10 +58,25 @@ class HubContext:
         return principal
 
     def can_read(self, repo: Repo, principal: Principal) -> bool:
-        """Public repos are readable by anyone unless the server requires tokens for reads."""
-        if principal.authenticated:
-            return True
-        return not (repo.private or self.config.read_requires_token)
+        """Public repos: anyone (any valid token with ``--read-requires-token``); private repos: the namespace's
+        user, members of its organisation, administrators, within the token's limits."""
+        if not repo.private:
+            return principal.authenticated or not self.config.read_requires_token
+        return principal.can_read_private(repo.namespace, repo.name)
+
+    def check_write(self, principal: Principal, namespace: str, name: str | None = None) -> None:
+        """403 unless ``principal`` may write to ``namespace[/name]`` (owner, writing member, administrator)."""
+        if principal.can_write(namespace, name):
+            return
+        if principal.scope != "write":
+            raise Forbidden("this token is read-only: create a token with --scope write to write")
+        if not principal.within_limits(namespace, name):
+            target = f"{namespace}/{name}" if name else namespace
+            raise Forbidden(f"this token is limited to other namespaces or repos than {target}")
+        raise Forbidden(
+            f"{principal.name} may not write to the namespace {namespace!r}: only its owner and the writing "
+            "members of that organisation can"
+        )
 
     def readable_repo_sync(self, principal: Principal, repo_type: str, namespace: str, name: str) -> Repo:
         """Blocking core of :meth:`readable_repo` (names already validated), for use on a worker thread."""
@@ -66,6 +85,23 @@ class HubContext:
             status = 401 if not principal.authenticated else 404
             raise RepoNotFound(f"Repository {namespace}/{name} not found", status=status)
         return repo
+
+    def read_entry(self, entry: Entry) -> bytes:
+        """The whole content of a (small) file: its blob file, or its Xet chunks (on a worker thread)."""
+        try:
+            return self.storage.blobs.path(entry.sha256).read_bytes()
+        except FileNotFoundError:
+            found = self.xet.file_pieces(entry.xet_hash) if entry.xet_hash else None
+            if found is None:
+                raise
+            return b"".join(self.xet.read(found[1], 0, found[0]))
+
+    def may_reference_sync(self, principal: Principal, repo: Repo, sha256: str) -> bool:
+        """Whether a commit to ``repo`` by ``principal`` may name stored content by its sha256: uploaded to this
+        repo, in its history, or in the history of a repo the caller may read (a copy). Never otherwise."""
+        if self.storage.repo_has_object(repo, sha256):
+            return True
+        return any(self.can_read(other, principal) for other in self.storage.repos_holding(sha256))
 
     async def readable_repo(self, request: Request, type_: str, namespace: str, name: str) -> Repo:
         """The repo if the caller may read it; unreadable and missing repos look the same (no existence leak)."""
@@ -82,6 +118,7 @@ class HubContext:
         repo_type = validate_repo_type(type_)
         ns, nm = validate_repo_id(namespace, name)
         repo = await self.run(self.storage.get_repo, repo_type, ns, nm)
-        if repo is None:
+        if repo is None or not self.can_read(repo, principal):
             raise RepoNotFound(f"Repository {ns}/{nm} not found")
+        self.check_write(principal, repo.namespace, repo.name)
         return repo, principal

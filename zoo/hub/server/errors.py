@@ -48,6 +48,13 @@ class Unauthorized(HubRequestError):
     status = 401
 
 
+class Forbidden(HubRequestError):
+    """A valid token that may not do this (read-only scope, another user's namespace, outside its limits)."""
+
+    status = 403
+    code = "Forbidden"
+
+
 class RepoNotFound(HubRequestError):
     """The repository does not exist, or it is private and the caller is not authenticated (never leak which)."""
 
@@ -98,7 +105,7 @@ class NotFound(HubRequestError):
 
 
 class NotSupported(HubRequestError):
-    """A Hub feature this server does not implement (Xet storage, pull requests)."""
+    """A Hub feature this server does not implement (pull requests)."""
 
     status = 501
     code = "NotImplemented"

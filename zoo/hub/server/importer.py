@@ -13,10 +13,12 @@ from pathlib import Path
 from zoo.errors import HubError
 from zoo.hub.server.config import MiB
 from zoo.hub.server.errors import HubRequestError
-from zoo.hub.server.storage import AddFile, Commit, Storage
+from zoo.hub.server.gitattributes import is_lfs, parse_lfs_rules
+from zoo.hub.server.storage import GITATTRIBUTES, AddFile, Commit, Storage
 from zoo.hub.server.validation import split_repo_id, validate_path, validate_repo_type, validate_revision
 
 SKIPPED_DIRS = frozenset({".git", ".cache", "__pycache__"})
+DEFAULT_RULES = parse_lfs_rules(GITATTRIBUTES.decode())
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,14 @@ def import_folder(
     message: str | None = None,
     author: str = "zoo-import",
     lfs_threshold: int = 10 * MiB,
+    date: int | None = None,
 ) -> ImportResult:
-    """Commit every file of ``folder`` to ``repo_id`` on the hub stored at ``root`` (creating the repo if needed)."""
+    """Commit every file of ``folder`` to ``repo_id`` on the hub stored at ``root`` (creating the repo if needed).
+
+    Commit ids are git commit ids: with a fixed ``date`` (seconds), ``author`` and ``message``, importing the same
+    files into a new repo gives the same commit id on any hub (the repo's initial commit is dated ``date`` too).
+    Files at or above ``lfs_threshold`` or matching the default ``.gitattributes`` LFS patterns are LFS files.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise HubError(f"cannot import {folder}: not a folder")
@@ -73,7 +81,7 @@ def import_folder(
         repo = storage.get_repo(repo_type, ns, name)
         created = repo is None
         if repo is None:
-            repo = storage.create_repo(repo_type, ns, name, private=private, author=author)
+            repo = storage.create_repo(repo_type, ns, name, private=private, author=author, created_at=date)
         operations = []
         total = 0
         for rel, full in files:
@@ -87,12 +95,18 @@ def import_folder(
                 writer.abort()
                 raise
             blob = writer.commit()
-            storage.record_blob(blob)
-            operations.append(AddFile(rel, blob, lfs=size >= lfs_threshold))
+            storage.record_blob(blob, repo)
+            operations.append(AddFile(rel, blob, lfs=size >= lfs_threshold or is_lfs(rel, DEFAULT_RULES)))
             total += size
         try:
             commit = storage.commit(
-                repo, branch, operations, title=message or f"Import {folder.name}", message="", author=author
+                repo,
+                branch,
+                operations,
+                title=message or f"Import {folder.name}",
+                message="",
+                author=author,
+                created_at=date,
             )
         except HubRequestError as exc:
             raise HubError(f"cannot import {folder} into {repo_id}: {exc.message}") from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -14,7 +15,7 @@ from starlette.responses import Response
 from zoo import __version__
 from zoo.hub.server.cards import MAX_CARD_BYTES, parse_card
 from zoo.hub.server.context import HubContext
-from zoo.hub.server.errors import BadRequest, Conflict, EntryNotFound, NotSupported, Unauthorized
+from zoo.hub.server.errors import BadRequest, Conflict, EntryNotFound, Forbidden, Unauthorized
 from zoo.hub.server.http import base_url, expect_dict, iso_time, json_response, read_body, read_json
 from zoo.hub.server.storage import Commit, Entry, Repo
 from zoo.hub.server.validation import (
@@ -46,6 +47,8 @@ def file_item(entry: Entry) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "file", "oid": entry.oid, "size": entry.size, "path": entry.path}
     if entry.lfs:
         item["lfs"] = {"oid": entry.sha256, "size": entry.size, "pointerSize": len(entry.pointer)}
+    if entry.xet_hash:
+        item["xetHash"] = entry.xet_hash
     return item
 
 
@@ -118,7 +121,7 @@ def _card_metadata(ctx: HubContext, commit: Commit) -> dict[str, Any]:
     readme = ctx.storage.entry(commit.tree, "README.md")
     if readme is None or readme.size > MAX_CARD_BYTES:
         return {}
-    text = ctx.storage.blobs.path(readme.sha256).read_bytes().decode("utf-8", "replace")
+    text = ctx.read_entry(readme).decode("utf-8", "replace")
     data, _ = parse_card(text)
     return data or {}
 
@@ -169,44 +172,119 @@ async def repo_info(request: Request, ctx: HubContext, p: Params) -> Response:
     return json_response(await ctx.run(repo_info_payload, ctx, repo, commit))
 
 
+def card_tags(ctx: HubContext, commit: Commit | None) -> list[str]:
+    """The tags a listing filter matches: the card's ``tags``, ``library_name``, ``pipeline_tag``, ``license``."""
+    if commit is None:
+        return []
+    card = _card_metadata(ctx, commit)
+    tags = [str(t) for t in card.get("tags", []) if isinstance(t, (str, int, float))] if isinstance(
+        card.get("tags"), list
+    ) else []
+    for key in ("library_name", "pipeline_tag"):
+        if isinstance(card.get(key), str):
+            tags.append(card[key])
+    if isinstance(card.get("license"), str):
+        tags.append(f"license:{card['license']}")
+    return tags
+
+
+#: ``sort=`` keys of the listing and what they sort by (always newest/biggest first unless ``direction=1``).
+SORT_KEYS = {"lastModified", "createdAt", "id", "downloads", "likes", "trendingScore"}
+
+
 async def list_repos(request: Request, ctx: HubContext, p: Params) -> Response:
-    """``GET /api/{type}s?author=&search=&limit=``: the repos the caller may read, sorted by id, paginated."""
+    """``GET /api/{type}s?author=&search=&filter=&sort=&direction=&limit=``: the repos the caller may read.
+
+    ``filter`` (repeatable) keeps repos whose card carries every given tag (``tags``, ``library_name``,
+    ``pipeline_tag``, ``license:...``); ``sort`` orders by ``lastModified``, ``createdAt`` or ``id`` (descending
+    unless ``direction=1``; ``downloads``/``likes``/``trendingScore`` are all zero here and keep the id order).
+    """
     principal = ctx.principal(request)
     if ctx.config.read_requires_token and not principal.authenticated:
         raise Unauthorized("this hub requires a token for reads", code="Unauthorized")
     repo_type = validate_repo_type(p["type"])
-    author = request.query_params.get("author") or None
-    search = request.query_params.get("search") or None
+    params = request.query_params
+    author = params.get("author") or None
+    search = params.get("search") or None
+    filters = [f for f in params.getlist("filter") if f]
+    sort = params.get("sort") or None
     if author is not None:
         validate_repo_part(author, "author")
     if search is not None and (len(search) > 200 or not search.isprintable()):
         raise BadRequest("invalid search string")
-    found = await ctx.run(
-        ctx.storage.list_repos,
-        repo_type,
-        include_private=principal.authenticated,
-        author=author,
-        search=search,
-    )
-    items = []
-    for repo, head in found:
-        item: dict[str, Any] = {
-            "_id": hashlib.sha1(repo.key.encode()).hexdigest()[:24],
-            "id": repo.repo_id,
-            "author": repo.namespace,
-            "private": repo.private,
-            "createdAt": iso_time(repo.created_at),
-            "downloads": 0,
-            "likes": 0,
-            "tags": [],
-        }
-        if head is not None:
-            item["sha"] = head.oid
-            item["lastModified"] = iso_time(head.created_at)
-        if repo.type == "model":
-            item["modelId"] = repo.repo_id
-        items.append(item)
-    return _page(request, ctx, items, LIST_PAGE)
+    if sort is not None and sort not in SORT_KEYS:
+        raise BadRequest(f"invalid sort {sort!r}: expected one of {', '.join(sorted(SORT_KEYS))}")
+    if len(filters) > 20 or any(len(f) > 200 for f in filters):
+        raise BadRequest("too many or too long filters")
+
+    def listing() -> list[dict[str, Any]]:
+        found = ctx.storage.list_repos(repo_type, include_private=True, author=author, search=search)
+        items: list[tuple[Any, dict[str, Any]]] = []
+        for repo, head in found:
+            if not ctx.can_read(repo, principal):
+                continue
+            tags = card_tags(ctx, head)
+            if filters and not all(f in tags for f in filters):
+                continue
+            item: dict[str, Any] = {
+                "_id": hashlib.sha1(repo.key.encode()).hexdigest()[:24],
+                "id": repo.repo_id,
+                "author": repo.namespace,
+                "private": repo.private,
+                "createdAt": iso_time(repo.created_at),
+                "downloads": 0,
+                "likes": 0,
+                "tags": tags,
+            }
+            if head is not None:
+                item["sha"] = head.oid
+                item["lastModified"] = iso_time(head.created_at)
+            if repo.type == "model":
+                item["modelId"] = repo.repo_id
+            order = {
+                "lastModified": (head.created_at if head else 0.0, repo.created_at),
+                "createdAt": (repo.created_at, 0.0),
+                "id": repo.repo_id.lower(),
+            }
+            items.append((order.get(sort or ""), item))
+        if sort in ("lastModified", "createdAt", "id"):
+            descending = params.get("direction", "-1") != "1"
+            items.sort(key=lambda pair: pair[0], reverse=descending)
+        return [item for _, item in items]
+
+    return _page(request, ctx, await ctx.run(listing), LIST_PAGE)
+
+
+async def storage_listing(request: Request, ctx: HubContext, p: Params) -> Response:
+    """``GET /api/settings/repositories`` (the caller's repos) and ``/api/organizations/{org}/settings/repositories``
+    (an organisation's; members only): what ``hf repos ls`` lists, with the bytes each repo's main branch holds."""
+    principal = ctx.principal(request)
+    if not principal.authenticated:
+        raise Unauthorized("Invalid user token.", code="Unauthorized")
+    namespace = p.get("ns") or principal.name
+    validate_repo_part(namespace, "namespace")
+    if not (principal.admin or principal.owns(namespace, write=False)):
+        raise Forbidden(f"{principal.name} is not a member of {namespace!r}")
+
+    def listing() -> list[dict[str, Any]]:
+        items = []
+        for repo_type in REPO_TYPES:
+            for repo, head in ctx.storage.list_repos(repo_type, include_private=True, author=namespace):
+                if not ctx.can_read(repo, principal):
+                    continue
+                used = sum(e.size for e in ctx.storage.entries(head.tree)) if head else 0
+                items.append(
+                    {
+                        "id": repo.repo_id,
+                        "type": repo.type,
+                        "updatedAt": iso_time(head.created_at if head else repo.created_at),
+                        "visibility": "private" if repo.private else "public",
+                        "storage": used,
+                    }
+                )
+        return items
+
+    return _page(request, ctx, await ctx.run(listing), LIST_PAGE)
 
 
 async def tree(request: Request, ctx: HubContext, p: Params) -> Response:
@@ -218,7 +296,45 @@ async def tree(request: Request, ctx: HubContext, p: Params) -> Response:
     if prefix and not entries:
         raise EntryNotFound(f"{prefix} does not exist on {p['rev']}", headers={"X-Repo-Commit": commit.oid})
     items = list_tree(entries, prefix, _flag(request.query_params.get("recursive")))
+    if _flag(request.query_params.get("expand")):
+        latest = await ctx.run(last_commits, ctx, repo, commit, [item["path"] for item in items])
+        for item in items:
+            found = latest.get(item["path"])
+            if found is not None:
+                item["lastCommit"] = {"id": found.oid, "title": found.title, "date": iso_time(found.created_at)}
     return _page(request, ctx, items, TREE_PAGE)
+
+
+#: How many commits ``expand=True`` walks back to find each path's last commit.
+LAST_COMMIT_DEPTH = 1000
+
+
+def last_commits(ctx: HubContext, repo: Repo, start: Commit, paths: list[str]) -> dict[str, Commit]:
+    """For each path (file or folder), the newest commit from ``start`` back that changed it."""
+    def snapshot(commit: Commit) -> dict[str, tuple[str, bool]]:
+        return {e.path: (e.sha256, e.lfs) for e in ctx.storage.entries(commit.tree)}
+
+    def under(files: dict[str, tuple[str, bool]], path: str) -> dict[str, tuple[str, bool]]:
+        if path in files:
+            return {path: files[path]}
+        prefix = path + "/"
+        return {k: v for k, v in files.items() if k.startswith(prefix)}
+
+    found: dict[str, Commit] = {}
+    pending = list(dict.fromkeys(paths))
+    commit: Commit | None = start
+    files = snapshot(start)
+    depth = 0
+    while commit is not None and pending and depth < LAST_COMMIT_DEPTH:
+        parent = ctx.storage.get_commit(repo, commit.parent) if commit.parent else None
+        parent_files = snapshot(parent) if parent is not None else {}
+        for path in list(pending):
+            if under(files, path) != under(parent_files, path):
+                found[path] = commit
+                pending.remove(path)
+        commit, files = parent, parent_files
+        depth += 1
+    return found
 
 
 async def paths_info(request: Request, ctx: HubContext, p: Params) -> Response:
@@ -268,9 +384,10 @@ async def create_repo(request: Request, ctx: HubContext, p: Params) -> Response:
     name, organization = body.get("name"), body.get("organization")
     if organization is None and isinstance(name, str) and "/" in name:
         organization, name = name.split("/", 1)
-    if organization is None:
-        raise BadRequest("repos on this hub need a namespace: use repo ids of the form 'org/name'")
+    if organization is None:  # as on the Hub: a repo id without namespace goes to the caller's own namespace
+        organization = principal.name
     ns, nm = validate_repo_id(organization, name)
+    ctx.check_write(principal, ns, nm)
     private = ctx.config.private_by_default
     if isinstance(body.get("private"), bool):
         private = body["private"]
@@ -376,17 +493,26 @@ async def commits(request: Request, ctx: HubContext, p: Params) -> Response:
     repo = await ctx.readable_repo(request, p["type"], p["ns"], p["name"])
     start = await ctx.run(ctx.storage.resolve, repo, validate_revision(p["rev"]))
     history = await ctx.run(ctx.storage.history, repo, start, 100_000)
-    items = [
-        {
+    formatted = "formatted" in request.query_params.getlist("expand[]") + request.query_params.getlist("expand")
+    items = []
+    for c in history:
+        item: dict[str, Any] = {
             "id": c.oid,
             "title": c.title,
             "message": c.message,
             "authors": [{"user": c.author}],
             "date": iso_time(c.created_at),
         }
-        for c in history
-    ]
+        if formatted:  # the Hub's HTML rendering of title and message (escaped text; paragraphs for the message)
+            item["formatted"] = {"title": html.escape(c.title), "message": format_message(c.message)}
+        items.append(item)
     return _page(request, ctx, items, COMMITS_PAGE)
+
+
+def format_message(message: str) -> str:
+    """A commit description as HTML: escaped text, one ``<p>`` per paragraph, line breaks kept."""
+    paragraphs = [part.strip() for part in message.replace("\r\n", "\n").split("\n\n") if part.strip()]
+    return "".join(f"<p>{html.escape(part).replace(chr(10), '<br>')}</p>" for part in paragraphs)
 
 
 # -- misc -----------------------------------------------------------------------------------------------------
@@ -397,20 +523,25 @@ async def whoami(request: Request, ctx: HubContext, p: Params) -> Response:
     principal = ctx.principal(request)
     if not principal.authenticated:
         raise Unauthorized("Invalid user token.")
+    orgs = await ctx.run(ctx.accounts.org_names, principal.name)
     return json_response(
         {
             "type": "user",
             "name": principal.name,
             "fullname": principal.name,
-            "orgs": [],
-            "auth": {"type": "access_token", "accessToken": {"displayName": principal.name, "role": "write"}},
+            "isAdmin": principal.admin,
+            "orgs": [{"type": "org", "name": org, "fullname": org} for org in orgs],
+            "auth": {
+                "type": "access_token",
+                "accessToken": {"displayName": principal.name, "role": principal.scope},
+            },
         }
     )
 
 
 async def validate_yaml(request: Request, ctx: HubContext, p: Params) -> Response:
     """``POST /api/validate-yaml`` ``{"content", "repoType"}``: YAML errors of a model card's metadata."""
-    ctx.require_writer(request)  # only called by clients about to commit a README
+    ctx.principal(request)  # no token needed (ModelCard.push_to_hub sends none), but a bad one is still a 401
     body = expect_dict(await read_json(request, ctx.config.max_json_bytes), "validate-yaml body")
     content = body.get("content")
     if not isinstance(content, str):
@@ -424,9 +555,4 @@ async def root(request: Request, ctx: HubContext, p: Params) -> Response:
     return json_response({"name": "zoo-hub", "version": __version__})
 
 
-async def not_supported(request: Request, ctx: HubContext, p: Params) -> Response:
-    """Xet token routes: this hub speaks the LFS protocol only."""
-    raise NotSupported(
-        "This hub does not support Xet storage. Upload large files through Git LFS by setting "
-        "HF_HUB_DISABLE_XET=1 in the client's environment."
-    )
+

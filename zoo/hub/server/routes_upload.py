@@ -10,7 +10,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from zoo.hub.server.accounts import Principal
+from zoo.hub.server.blobs import BlobInfo
 from zoo.hub.server.context import HubContext
+from zoo.hub.server.gitattributes import is_lfs, parse_lfs_rules
 from zoo.hub.server.errors import BadRequest, NotSupported, PayloadTooLarge, StaleParent, Unauthorized
 from zoo.hub.server.http import (
     base_url,
@@ -21,7 +24,7 @@ from zoo.hub.server.http import (
     read_json,
 )
 from zoo.hub.server.routes_repos import url_prefix
-from zoo.hub.server.storage import AddFile, DeleteFile, DeleteFolder, Operation
+from zoo.hub.server.storage import AddFile, DeleteFile, DeleteFolder, Operation, Repo
 from zoo.hub.server.validation import (
     REPO_TYPES,
     is_commit_id,
@@ -44,8 +47,20 @@ def _size(value: Any, what: str) -> int:
     return value
 
 
+def _is_binary(sample: object) -> bool:
+    """Whether the client's sample (base64 of the first 512 bytes) looks binary (holds a NUL byte)."""
+    if not isinstance(sample, str) or not sample:
+        return False
+    try:
+        return b"\x00" in base64.b64decode(sample, validate=False)
+    except (binascii.Error, ValueError):
+        return False
+
+
 async def preupload(request: Request, ctx: HubContext, p: Params) -> Response:
-    """``POST /api/{type}s/{repo}/preupload/{rev}``: ``regular`` below the LFS threshold, ``lfs`` from it on."""
+    """``POST /api/{type}s/{repo}/preupload/{rev}``: ``lfs`` for files at or above the LFS threshold, files the
+    repo's ``.gitattributes`` sends to LFS, and binary files (a NUL byte in the client's sample); ``regular``
+    otherwise. Large files always go through LFS/Xet, so regular commits stay made of small text files."""
     repo, _ = await ctx.writable_repo(request, p["type"], p["ns"], p["name"])
     revision = validate_revision(p["rev"])
     body = expect_dict(await read_json(request, ctx.config.max_json_bytes), "preupload body")
@@ -53,7 +68,7 @@ async def preupload(request: Request, ctx: HubContext, p: Params) -> Response:
     if not isinstance(files, list) or len(files) > MAX_PREUPLOAD_FILES:
         raise BadRequest(f"preupload: 'files' must be a list of at most {MAX_PREUPLOAD_FILES} entries")
     threshold = min(ctx.config.lfs_threshold, ctx.config.max_inline_bytes)
-    wanted: list[tuple[str, int]] = []
+    wanted: list[tuple[str, int, bool]] = []
     for item in files:
         item = expect_dict(item, "preupload file")
         path = validate_path(item.get("path"))
@@ -62,15 +77,21 @@ async def preupload(request: Request, ctx: HubContext, p: Params) -> Response:
             raise PayloadTooLarge(
                 f"{path}: {size} bytes exceeds the file size limit of {ctx.config.max_file_bytes}"
             )
-        wanted.append((path, size))
+        wanted.append((path, size, _is_binary(item.get("sample"))))
 
     def answer() -> tuple[str, list[dict[str, Any]]]:
         commit = ctx.storage.resolve(repo, revision)
+        rules: list[tuple[str, bool]] = []
+        attributes = ctx.storage.entry(commit.tree, ".gitattributes")
+        if attributes is not None and attributes.size <= 1024 * 1024:
+            text = ctx.read_entry(attributes).decode("utf-8", "replace")
+            rules = parse_lfs_rules(text)
         answers = []
-        for path, size in wanted:
+        for path, size, binary in wanted:
             entry = ctx.storage.entry(commit.tree, path)
             oid = None if entry is None else (entry.sha256 if entry.lfs else entry.git_sha1)
-            mode = "lfs" if size >= threshold and size > 0 else "regular"
+            lfs = size >= threshold or binary or is_lfs(path, rules)
+            mode = "lfs" if lfs and size > 0 else "regular"
             answers.append({"path": path, "uploadMode": mode, "shouldIgnore": False, "oid": oid})
         return commit.oid, answers
 
@@ -117,7 +138,7 @@ async def commit(request: Request, ctx: HubContext, p: Params) -> Response:
         elif key == "file":
             operations.append(await _inline_file(ctx, value))
         elif key == "lfsFile":
-            operations.append(await _lfs_file(ctx, value))
+            operations.append(await _lfs_file(ctx, value, repo, principal))
         elif key == "deletedFile":
             operations.append(DeleteFile(validate_path(value.get("path"))))
         elif key == "deletedFolder":
@@ -175,15 +196,25 @@ async def _inline_file(ctx: HubContext, value: dict[str, Any]) -> AddFile:
     return AddFile(path, blob, lfs=False)
 
 
-async def _lfs_file(ctx: HubContext, value: dict[str, Any]) -> AddFile:
+async def _lfs_file(ctx: HubContext, value: dict[str, Any], repo: Repo, principal: Principal) -> AddFile:
+    """An ``lfsFile`` operation: the object must have been uploaded to this repo, be in its history, or (a copy,
+    which sends no size) be in a repo the caller may read. A bare sha256 never attaches anyone else's content."""
     path = validate_path(value.get("path"))
     if value.get("algo", "sha256") != "sha256":
         raise BadRequest(f"{path}: only sha256 LFS objects are supported")
     oid = validate_sha256(value.get("oid"))
-    size = _size(value.get("size"), path)
-    blob = await ctx.run(ctx.storage.get_blob, oid)
-    if blob is None or blob.size != size:
-        raise BadRequest(f"{path}: LFS object {oid} ({size} bytes) has not been uploaded")
+    size = None if value.get("size") is None else _size(value.get("size"), path)
+
+    def lookup() -> BlobInfo | None:
+        blob = ctx.storage.get_blob(oid)
+        if blob is None or (size is not None and blob.size != size):
+            return None
+        return blob if ctx.may_reference_sync(principal, repo, oid) else None
+
+    blob = await ctx.run(lookup)
+    if blob is None:
+        shown = f"{oid} ({size} bytes)" if size is not None else oid
+        raise BadRequest(f"{path}: LFS object {shown} has not been uploaded to {repo.repo_id}")
     return AddFile(path, blob, lfs=True)
 
 
@@ -192,10 +223,12 @@ async def _lfs_file(ctx: HubContext, value: dict[str, Any]) -> AddFile:
 
 async def lfs_batch(request: Request, ctx: HubContext, p: Params) -> Response:
     """``POST /{repo}.git/info/lfs/objects/batch``: upload actions for the objects not stored yet (basic transfer)."""
-    repo, _ = await ctx.writable_repo(request, p["type"], p["ns"], p["name"])
     body = expect_dict(await read_json(request, ctx.config.max_json_bytes), "LFS batch body")
+    if body.get("operation") == "download":
+        return await lfs_download_batch(request, ctx, p, body)
     if body.get("operation") != "upload":
-        raise BadRequest("LFS batch: only the 'upload' operation is supported (download through /resolve/)")
+        raise BadRequest("LFS batch: 'operation' must be 'upload' or 'download'")
+    repo, principal = await ctx.writable_repo(request, p["type"], p["ns"], p["name"])
     transfers = body.get("transfers") or ["basic"]
     if "basic" not in transfers:
         raise BadRequest("LFS batch: this hub only offers the 'basic' transfer")
@@ -233,9 +266,8 @@ async def lfs_batch(request: Request, ctx: HubContext, p: Params) -> Response:
                 }
             )
             continue
-        stored = await ctx.run(ctx.storage.get_blob, oid)
-        if stored is not None and stored.size == size:
-            answers.append({"oid": oid, "size": size})
+        if await ctx.run(_known, ctx, principal, repo, oid, size):
+            answers.append({"oid": oid, "size": size})  # no actions: already on the hub and this repo may use it
             continue
         expires, signature = ctx.signer.sign(repo.key, oid, size)
         href = (
@@ -287,5 +319,52 @@ async def lfs_upload(request: Request, ctx: HubContext, p: Params) -> Response:
     except BaseException:
         writer.abort()
         raise
-    await ctx.run(ctx.storage.record_blob, blob)
+    await ctx.run(ctx.storage.record_blob, blob, repo)
     return Response(status_code=200)
+
+
+def _known(ctx: HubContext, principal: Principal, repo: Repo, oid: str, size: int) -> bool:
+    """Whether an upload of ``oid`` can be skipped: stored, and already usable by ``repo`` (otherwise the client
+    must send the bytes, which proves it has them: the hub never vouches for content by its hash alone)."""
+    stored = ctx.storage.get_blob(oid)
+    if stored is None or stored.size != size or not ctx.may_reference_sync(principal, repo, oid):
+        return False
+    ctx.storage.touch_blob(oid, repo)
+    return True
+
+
+async def lfs_download_batch(request: Request, ctx: HubContext, p: Params, body: dict[str, Any]) -> Response:
+    """The Git LFS batch API's ``download`` operation (``git lfs`` after ``git clone``): signed links to objects
+    of this repo's history."""
+    repo = await ctx.readable_repo(request, p["type"], p["ns"], p["name"])
+    objects = body.get("objects")
+    if not isinstance(objects, list) or len(objects) > MAX_PREUPLOAD_FILES:
+        raise BadRequest(f"LFS batch: 'objects' must be a list of at most {MAX_PREUPLOAD_FILES} entries")
+    prefix = base_url(request, ctx.config.public_url)
+
+    def answer(obj: Any) -> dict[str, Any]:
+        obj = expect_dict(obj, "LFS object")
+        oid, size = obj.get("oid"), obj.get("size")
+        try:
+            validate_sha256(oid)
+        except BadRequest as exc:
+            return {"oid": str(oid), "size": 0, "error": {"code": 422, "message": exc.message}}
+        blob = ctx.storage.get_blob(oid)
+        if blob is None or not ctx.storage.repo_has_object(repo, oid):
+            return {"oid": oid, "size": size, "error": {"code": 404, "message": "object not found"}}
+        expires, signature = ctx.signer.sign_text(f"lfs-get\n{repo.key}\n{oid}")
+        href = (
+            f"{prefix}/api/lfs-objects/{REPO_TYPES[repo.type]}/{repo.repo_id}/{oid}"
+            f"?expires={expires}&signature={signature}"
+        )
+        return {
+            "oid": oid,
+            "size": blob.size,
+            "authenticated": True,
+            "actions": {"download": {"href": href, "expires_in": ctx.config.upload_url_ttl}},
+        }
+
+    answers = await ctx.run(lambda: [answer(obj) for obj in objects])
+    return json_response(
+        {"transfer": "basic", "objects": answers, "hash_algo": "sha256"}, media_type=LFS_MEDIA_TYPE
+    )

@@ -2,8 +2,9 @@
 
 Model:
 - a **blob** is a file's content, addressed by sha256 (its git blob sha1 is kept for the Hub's ``oid``);
-- a **tree** is an immutable set of ``path -> (blob, lfs flag)`` entries, addressed by a sha1 of its listing;
-- a **commit** is an immutable record (repo, parent, tree, title, message, author, time) with a 40-hex id;
+- a **tree** is an immutable set of ``path -> (blob, lfs flag)`` entries, addressed by its git tree id;
+- a **commit** is an immutable record (repo, parent, tree, title, message, author, time) whose id is the git commit
+  id of those fields (:mod:`zoo.hub.server.gitobj`): the same files and metadata give the same id on any hub;
 - a **ref** (branch or tag) points at a commit. Branch heads move only inside one SQLite transaction that also
   inserts the new tree and commit, under a per-repo lock, with a compare-and-swap on the previous head.
 
@@ -15,7 +16,6 @@ recovery and the removal of staging files at start-up are the only "repair", and
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sqlite3
 import threading
 import time
@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from zoo.hub.server import gitobj
+from zoo.hub.server.accounts import ACCOUNTS_SCHEMA
 from zoo.hub.server.blobs import BlobInfo, BlobStore
 from zoo.hub.server.errors import (
     BadRequest,
@@ -33,8 +35,9 @@ from zoo.hub.server.errors import (
     StaleParent,
 )
 from zoo.hub.server.validation import is_commit_id
+from zoo.hub.server.xet.store import XET_SCHEMA
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -48,7 +51,7 @@ CREATE TABLE IF NOT EXISTS repos (
     UNIQUE (type, namespace, name)
 );
 CREATE TABLE IF NOT EXISTS blobs (
-    sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, git_sha1 TEXT NOT NULL
+    sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, git_sha1 TEXT NOT NULL, last_seen REAL, xet_hash TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS trees (oid TEXT PRIMARY KEY, entries INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tree_entries (
@@ -56,14 +59,33 @@ CREATE TABLE IF NOT EXISTS tree_entries (
     PRIMARY KEY (tree, path)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS commits (
-    oid TEXT PRIMARY KEY, repo INTEGER NOT NULL, parent TEXT, tree TEXT NOT NULL,
-    title TEXT NOT NULL, message TEXT NOT NULL, author TEXT NOT NULL, created_at REAL NOT NULL
+    oid TEXT NOT NULL, repo INTEGER NOT NULL, parent TEXT, tree TEXT NOT NULL,
+    title TEXT NOT NULL, message TEXT NOT NULL, author TEXT NOT NULL, created_at REAL NOT NULL,
+    PRIMARY KEY (repo, oid)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS commits_by_repo ON commits (repo);
+CREATE INDEX IF NOT EXISTS commits_by_tree ON commits (tree);
+CREATE TABLE IF NOT EXISTS repo_objects (
+    repo INTEGER NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (repo, sha256)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS refs (
     repo INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, target TEXT NOT NULL, message TEXT,
     PRIMARY KEY (repo, kind, name)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tree_entries_by_blob ON tree_entries (sha256);
+"""
+
+#: Upgrades of a schema version 1 root (commit ids unique per repo, blob bookkeeping for GC and Xet).
+_MIGRATE_FROM_1 = """
+CREATE TABLE commits_v2 (
+    oid TEXT NOT NULL, repo INTEGER NOT NULL, parent TEXT, tree TEXT NOT NULL,
+    title TEXT NOT NULL, message TEXT NOT NULL, author TEXT NOT NULL, created_at REAL NOT NULL,
+    PRIMARY KEY (repo, oid)
+) WITHOUT ROWID;
+INSERT INTO commits_v2 SELECT oid, repo, parent, tree, title, message, author, created_at FROM commits;
+DROP TABLE commits;
+ALTER TABLE commits_v2 RENAME TO commits;
+ALTER TABLE blobs ADD COLUMN last_seen REAL;
+ALTER TABLE blobs ADD COLUMN xet_hash TEXT;
 """
 
 DEFAULT_BRANCH = "main"
@@ -155,21 +177,17 @@ class Entry:
     size: int
     git_sha1: str
     lfs: bool
+    xet_hash: str | None = None
 
     @property
     def pointer(self) -> bytes:
         """The git-lfs pointer file the Hub's git view shows for an LFS file."""
-        return (
-            f"version https://git-lfs.github.com/spec/v1\noid sha256:{self.sha256}\nsize {self.size}\n"
-        ).encode()
+        return gitobj.lfs_pointer(self.sha256, self.size)
 
     @property
     def oid(self) -> str:
-        """The Hub's ``oid``: git sha1 of the content, or of the LFS pointer for LFS files."""
-        if not self.lfs:
-            return self.git_sha1
-        pointer = self.pointer
-        return hashlib.sha1(b"blob %d\x00" % len(pointer) + pointer).hexdigest()
+        """The Hub's ``oid``: git sha1 of the content, or of the LFS pointer for LFS files (the git blob id)."""
+        return gitobj.object_id(b"blob", self.pointer) if self.lfs else self.git_sha1
 
 
 @dataclass(frozen=True)
@@ -198,26 +216,6 @@ class DeleteFolder:
 Operation = AddFile | DeleteFile | DeleteFolder
 
 
-def tree_oid(entries: dict[str, tuple[str, bool]]) -> str:
-    """Content address of a tree: sha1 over its sorted ``path, sha256, lfs`` lines."""
-    digest = hashlib.sha1(b"zoo-tree-v1\n")
-    for path in sorted(entries):
-        sha, lfs = entries[path]
-        digest.update(f"{path}\x00{sha}\x00{int(lfs)}\n".encode())
-    return digest.hexdigest()
-
-
-def commit_oid(
-    repo: Repo, parent: str | None, tree: str, title: str, message: str, author: str, created_at: float
-) -> str:
-    """40-hex id of a commit: sha1 over every field of the record (including repo and time, so it is unique)."""
-    text = (
-        f"zoo-commit-v1\nrepo {repo.key}\nparent {parent or ''}\ntree {tree}\nauthor {author}\n"
-        f"time {created_at!r}\n\n{title}\n\n{message}"
-    )
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
 class Storage:
     """Thread-safe access to one hub root: a :class:`BlobStore` plus the SQLite metadata database."""
 
@@ -232,11 +230,25 @@ class Storage:
         self._connections: list[sqlite3.Connection] = []
         self.recovered_tmp_files = self.blobs.clean_tmp()
         conn = self._conn()
-        conn.executescript(_SCHEMA)
         with self._write() as tx:
+            row = None
+            if tx.execute("SELECT name FROM sqlite_master WHERE name='meta'").fetchone():
+                row = tx.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is not None and row[0] == "1":
+                for statement in _MIGRATE_FROM_1.strip().split(";"):
+                    if statement.strip():
+                        tx.execute(statement)
+            for statement in _SCHEMA.strip().split(";"):
+                if statement.strip():
+                    tx.execute(statement)
+            for extension in (ACCOUNTS_SCHEMA, XET_SCHEMA):
+                for statement in extension.strip().split(";"):
+                    if statement.strip():
+                        tx.execute(statement)
             tx.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
+        del conn
 
     # -- connections and transactions -------------------------------------------------------------------------
 
@@ -299,6 +311,15 @@ class Storage:
         )
         return self._repo(row) if row else None
 
+    def get_repo_by_id(self, repo_id: int) -> Repo | None:
+        """The repo with this row id, or None."""
+        row = (
+            self._conn()
+            .execute("SELECT id, type, namespace, name, private, created_at FROM repos WHERE id=?", (repo_id,))
+            .fetchone()
+        )
+        return self._repo(row) if row else None
+
     def require_repo(self, repo_type: str, namespace: str, name: str) -> Repo:
         """The repo, or :class:`RepoNotFound`."""
         repo = self.get_repo(repo_type, namespace, name)
@@ -306,10 +327,22 @@ class Storage:
             raise RepoNotFound(f"Repository {namespace}/{name} not found")
         return repo
 
-    def create_repo(self, repo_type: str, namespace: str, name: str, *, private: bool, author: str) -> Repo:
-        """Create a repo with an initial commit holding ``.gitattributes`` on ``main``; :class:`Conflict` if taken."""
+    def create_repo(
+        self,
+        repo_type: str,
+        namespace: str,
+        name: str,
+        *,
+        private: bool,
+        author: str,
+        created_at: int | None = None,
+    ) -> Repo:
+        """Create a repo with an initial commit holding ``.gitattributes`` on ``main``; :class:`Conflict` if taken.
+
+        ``created_at`` (seconds) dates the initial commit (default: now), so that imports can be reproduced.
+        """
         blob = self.put_blob(GITATTRIBUTES)
-        now = time.time()
+        now = time.time() if created_at is None else int(created_at)
         with self._write() as tx:
             try:
                 cur = tx.execute(
@@ -321,7 +354,7 @@ class Storage:
             repo = Repo(int(cur.lastrowid or 0), repo_type, namespace, name, private, now)
             files = {".gitattributes": (blob.sha256, False)}
             tree = self._insert_tree(tx, files)
-            oid = self._insert_commit(tx, repo, None, tree, "initial commit", "", author, now)
+            oid = self._insert_commit(tx, repo, None, tree, "initial commit", "", author, int(now))
             tx.execute(
                 "INSERT INTO refs (repo, kind, name, target) VALUES (?, 'branch', ?, ?)",
                 (repo.id, DEFAULT_BRANCH, oid),
@@ -336,7 +369,7 @@ class Storage:
             "SELECT r.id, r.type, r.namespace, r.name, r.private, r.created_at, "
             "c.oid, c.parent, c.tree, c.title, c.message, c.author, c.created_at FROM repos r "
             "LEFT JOIN refs f ON f.repo = r.id AND f.kind = 'branch' AND f.name = 'main' "
-            "LEFT JOIN commits c ON c.oid = f.target WHERE r.type = ?"
+            "LEFT JOIN commits c ON c.oid = f.target AND c.repo = r.id WHERE r.type = ?"
         )
         args: list[object] = [repo_type]
         if not include_private:
@@ -354,8 +387,9 @@ class Storage:
         return out
 
     def delete_repo(self, repo: Repo) -> None:
-        """Remove the repo, its commits and refs (blobs and trees stay; they may be shared)."""
+        """Remove the repo, its commits, refs and uploads (blobs and trees stay until ``zoo hub gc``)."""
         with self.repo_lock(repo), self._write() as tx:
+            tx.execute("DELETE FROM repo_objects WHERE repo=?", (repo.id,))
             tx.execute("DELETE FROM refs WHERE repo=?", (repo.id,))
             tx.execute("DELETE FROM commits WHERE repo=?", (repo.id,))
             tx.execute("DELETE FROM repos WHERE id=?", (repo.id,))
@@ -373,22 +407,60 @@ class Storage:
         self.record_blob(info)
         return info
 
-    def record_blob(self, info: BlobInfo) -> None:
-        """Record a durable blob file in the database (idempotent)."""
+    def record_blob(self, info: BlobInfo, repo: Repo | None = None, xet_hash: str | None = None) -> None:
+        """Record a durable blob (idempotent; refreshes ``last_seen``, which protects it from GC for a while).
+
+        ``repo``: the repo it was uploaded to, which may then commit it (:meth:`may_reference`).
+        ``xet_hash``: the blob is stored as a Xet file (chunks in xorbs) rather than as a blob file.
+        """
         with self._write() as tx:
             tx.execute(
-                "INSERT OR IGNORE INTO blobs (sha256, size, git_sha1) VALUES (?, ?, ?)",
-                (info.sha256, info.size, info.git_sha1),
+                "INSERT INTO blobs (sha256, size, git_sha1, last_seen, xet_hash) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (sha256) DO UPDATE SET last_seen=excluded.last_seen, "
+                "xet_hash=COALESCE(blobs.xet_hash, excluded.xet_hash)",
+                (info.sha256, info.size, info.git_sha1, time.time(), xet_hash),
             )
+            if repo is not None:
+                tx.execute("INSERT OR IGNORE INTO repo_objects (repo, sha256) VALUES (?, ?)", (repo.id, info.sha256))
+
+    def touch_blob(self, sha256: str, repo: Repo) -> None:
+        """Mark a blob as just announced again for ``repo`` (an upload skipped because the hub has it)."""
+        with self._write() as tx:
+            tx.execute("UPDATE blobs SET last_seen=? WHERE sha256=?", (time.time(), sha256))
+            tx.execute("INSERT OR IGNORE INTO repo_objects (repo, sha256) VALUES (?, ?)", (repo.id, sha256))
+
+    def repo_has_object(self, repo: Repo, sha256: str) -> bool:
+        """Whether ``sha256`` was uploaded to ``repo`` or is in one of its commits (what it may commit by oid)."""
+        conn = self._conn()
+        if conn.execute("SELECT 1 FROM repo_objects WHERE repo=? AND sha256=?", (repo.id, sha256)).fetchone():
+            return True
+        return self._in_history(conn, repo.id, sha256)
+
+    @staticmethod
+    def _in_history(conn: sqlite3.Connection, repo_id: int, sha256: str) -> bool:
+        row = conn.execute(
+            "SELECT 1 FROM tree_entries e JOIN commits c ON c.tree = e.tree WHERE e.sha256=? AND c.repo=? LIMIT 1",
+            (sha256, repo_id),
+        ).fetchone()
+        return row is not None
+
+    def repos_holding(self, sha256: str) -> list[Repo]:
+        """Repos with ``sha256`` in their history (candidates for a cross-repo copy)."""
+        rows = self._conn().execute(
+            "SELECT DISTINCT r.id, r.type, r.namespace, r.name, r.private, r.created_at FROM tree_entries e "
+            "JOIN commits c ON c.tree = e.tree JOIN repos r ON r.id = c.repo WHERE e.sha256=?",
+            (sha256,),
+        ).fetchall()
+        return [self._repo(row) for row in rows]
 
     def get_blob(self, sha256: str) -> BlobInfo | None:
         """A recorded blob whose file is present, else None."""
         row = (
             self._conn()
-            .execute("SELECT sha256, size, git_sha1 FROM blobs WHERE sha256=?", (sha256,))
+            .execute("SELECT sha256, size, git_sha1, xet_hash FROM blobs WHERE sha256=?", (sha256,))
             .fetchone()
         )
-        if row is None or not self.blobs.exists(row[0], row[1]):
+        if row is None or (row[3] is None and not self.blobs.exists(row[0], row[1])):
             return None
         return BlobInfo(row[0], row[1], row[2])
 
@@ -440,7 +512,7 @@ class Storage:
     def entries(self, tree: str, prefix: str = "") -> list[Entry]:
         """Files of a tree, sorted by path; only those under ``prefix/`` when given."""
         sql = (
-            "SELECT e.path, e.sha256, b.size, b.git_sha1, e.lfs FROM tree_entries e "
+            "SELECT e.path, e.sha256, b.size, b.git_sha1, e.lfs, b.xet_hash FROM tree_entries e "
             "JOIN blobs b ON b.sha256 = e.sha256 WHERE e.tree=?"
         )
         args: tuple = (tree,)
@@ -449,20 +521,20 @@ class Storage:
             sql += " AND e.path >= ? AND e.path < ?"
             args = (tree, prefix + "/", prefix + "0")
         rows = self._conn().execute(sql + " ORDER BY e.path", args).fetchall()
-        return [Entry(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return [Entry(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
 
     def entry(self, tree: str, path: str) -> Entry | None:
         """One file of a tree, or None."""
         row = (
             self._conn()
             .execute(
-                "SELECT e.path, e.sha256, b.size, b.git_sha1, e.lfs FROM tree_entries e "
+                "SELECT e.path, e.sha256, b.size, b.git_sha1, e.lfs, b.xet_hash FROM tree_entries e "
                 "JOIN blobs b ON b.sha256 = e.sha256 WHERE e.tree=? AND e.path=?",
                 (tree, path),
             )
             .fetchone()
         )
-        return Entry(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        return Entry(row[0], row[1], row[2], row[3], bool(row[4]), row[5]) if row else None
 
     def has_folder(self, tree: str, path: str) -> bool:
         """Whether any file of the tree lies under ``path/``."""
@@ -477,7 +549,24 @@ class Storage:
         return row is not None
 
     def _insert_tree(self, tx: sqlite3.Connection, files: dict[str, tuple[str, bool]]) -> str:
-        oid = tree_oid(files)
+        """Insert the tree (if new) and return its git tree id; every blob must be recorded (400 otherwise)."""
+        info: dict[str, tuple[int, str]] = {}
+        wanted = sorted({sha for sha, _ in files.values()})
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for sha, size, git_sha1 in tx.execute(
+                f"SELECT sha256, size, git_sha1 FROM blobs WHERE sha256 IN ({marks})", part  # noqa: S608
+            ):
+                info[sha] = (size, git_sha1)
+        missing = [p for p, (sha, _) in files.items() if sha not in info]
+        if missing:
+            raise BadRequest(f"{missing[0]}: its content is no longer stored on this hub; upload it again")
+        oid = gitobj.tree_id(
+            gitobj.iter_blob_ids(
+                (p, sha, info[sha][0], info[sha][1], lfs) for p, (sha, lfs) in files.items()
+            )
+        )
         cur = tx.execute("INSERT OR IGNORE INTO trees (oid, entries) VALUES (?, ?)", (oid, len(files)))
         if cur.rowcount:
             tx.executemany(
@@ -497,9 +586,9 @@ class Storage:
         author: str,
         created_at: float,
     ) -> str:
-        oid = commit_oid(repo, parent, tree, title, message, author, created_at)
+        oid = gitobj.commit_id(tree, parent, author, int(created_at), title, message)
         tx.execute(
-            "INSERT INTO commits (oid, repo, parent, tree, title, message, author, created_at) "
+            "INSERT OR IGNORE INTO commits (oid, repo, parent, tree, title, message, author, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (oid, repo.id, parent, tree, title, message, author, created_at),
         )
@@ -517,6 +606,7 @@ class Storage:
         message: str,
         author: str,
         parent_commit: str | None = None,
+        created_at: int | None = None,
     ) -> Commit:
         """Apply ``operations`` on top of ``branch`` and move it, atomically; returns the new commit.
 
@@ -535,7 +625,9 @@ class Storage:
                     f"A commit has happened since. Please refresh and try again. (parentCommit {parent_commit} "
                     f"is not the head {head_oid} of branch {branch})"
                 )
-            head_tree = tx.execute("SELECT tree FROM commits WHERE oid=?", (head_oid,)).fetchone()[0]
+            head_tree = tx.execute(
+                "SELECT tree FROM commits WHERE oid=? AND repo=?", (head_oid, repo.id)
+            ).fetchone()[0]
             files = {
                 r[0]: (r[1], bool(r[2]))
                 for r in tx.execute("SELECT path, sha256, lfs FROM tree_entries WHERE tree=?", (head_tree,))
@@ -544,7 +636,7 @@ class Storage:
             for op in operations:
                 editor.apply(op)
             tree = self._insert_tree(tx, files)
-            now = time.time()
+            now = int(time.time()) if created_at is None else int(created_at)
             oid = self._insert_commit(tx, repo, head_oid, tree, title, message, author, now)
             moved = tx.execute(
                 "UPDATE refs SET target=? WHERE repo=? AND kind='branch' AND name=? AND target=?",
