@@ -44,6 +44,10 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
+from zoo._compat import install_import_hook as _install_import_hook  # noqa: E402 - cheap, imports no torch
+
+_install_import_hook()  # torchvision (and timm) then import and run their ops on a CPU-only torch
+
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from zoo.api import build, evaluate, example_inputs, get_config, infer, make_data, train
     from zoo.hookspecs import hookimpl

@@ -6,11 +6,15 @@ were never defined, so the import dies with "operator torchvision::nms does not 
 
 :func:`ensure_torchvision_ops` first tries to load torchvision's compiled ops (the normal case on a CUDA torch,
 where this is a no-op); only if that fails does it define the two op schemas, so the meta registrations succeed.
-``torchvision.ops.nms`` then raises torchvision's usual "Couldn't load custom C++ ops" error instead of breaking
-every import. Call it before the first import of torchvision or timm; it is idempotent.
+It then registers pure-PyTorch CPU implementations of ``nms``, ``roi_align``, ``roi_pool`` and ``deform_conv2d``
+(:mod:`zoo.vision_ops`) and tells torchvision its ops are available, so detection models (Faster/Mask R-CNN,
+RetinaNet) and deformable convolutions run on CPU. ``import zoo`` installs an import hook that calls
+:func:`ensure_torchvision_ops` the first time anything imports torchvision (timm does), so user code needs no
+special import; the function is idempotent.
 """
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import sys
 from pathlib import Path
@@ -54,10 +58,83 @@ def ensure_torchvision_ops() -> bool:
                         lib.define(f"{op}(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
                     except RuntimeError:
                         pass  # already defined by another loader
+                from zoo import vision_ops
+
+                vision_ops.register(lib)
                 _STATE["library_handle"] = lib  # type: ignore[assignment]
                 applied = True
     _STATE["applied"] = applied
+    if applied:
+        _mark_ops_available()
     return applied
+
+
+def _mark_ops_available() -> None:
+    """Make ``torchvision.extension._has_ops()`` true once torchvision is imported (our CPU kernels back the ops)."""
+
+    def patch(module: Any) -> None:
+        module._has_ops = lambda: True
+        roi_align = sys.modules.get("torchvision.ops.roi_align")  # holds its own reference to _has_ops
+        if roi_align is not None:
+            roi_align._has_ops = module._has_ops
+
+    def patch_package(package: Any) -> None:  # after the whole package imported: its registrations are done
+        patch(sys.modules["torchvision.extension"])
+
+    if "torchvision" in sys.modules:
+        patch(sys.modules["torchvision.extension"])
+    else:
+        sys.meta_path.insert(0, _AfterImport("torchvision", patch_package))
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Run ``action(module)`` right after ``name`` is first imported (then step aside)."""
+
+    def __init__(self, name: str, action: Any) -> None:
+        self.name = name
+        self.action = action
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, action = spec.loader, self.action
+
+        class _Loader(importlib.abc.Loader):
+            def create_module(self, spec: Any) -> Any:
+                return loader.create_module(spec)
+
+            def exec_module(self, module: Any) -> None:
+                loader.exec_module(module)
+                action(module)
+
+        spec.loader = _Loader()
+        return spec
+
+
+class _BeforeTorchvision(importlib.abc.MetaPathFinder):
+    """Calls :func:`ensure_torchvision_ops` the first time ``torchvision`` is imported (installed by ``import zoo``)."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != "torchvision":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        ensure_torchvision_ops()  # may insert an _AfterImport finder for torchvision: let it answer
+        for finder in list(sys.meta_path):
+            if isinstance(finder, _AfterImport):
+                return finder.find_spec(fullname, path, target)
+        return None
+
+
+def install_import_hook() -> None:
+    """Arrange for :func:`ensure_torchvision_ops` to run before torchvision's first import (cheap: imports nothing)."""
+    if "torchvision" in sys.modules or any(isinstance(f, _BeforeTorchvision) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _BeforeTorchvision())
 
 
 def import_timm() -> Any:
