@@ -11,7 +11,7 @@ import sys
 import time
 
 ZOO = "import zoo; zoo.list_models()"
-TIMM = "from zoo._compat import ensure_torchvision_ops; ensure_torchvision_ops(); import timm; timm.list_models()"
+TIMM = "from zoo.compat import ensure_torchvision_ops; ensure_torchvision_ops(); import timm; timm.list_models()"
 # The timm side must load the torchvision shim first on CPU-only torch (else `import timm` fails here); the shim
 # imports torch, which `import timm` does anyway.
 

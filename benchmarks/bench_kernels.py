@@ -36,7 +36,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from zoo._io import atomic_write_json
+from zoo.io import atomic_write_json
 from zoo.kernels import SMPL_FOOT_JOINTS, SMPL_PARENTS, ops
 from zoo.kernels import reference as ref
 

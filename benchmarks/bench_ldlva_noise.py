@@ -71,7 +71,7 @@ def main() -> None:
         print(f"{noise:>6}  {ldl:>9.4f}+-{se_l:.4f}  {ce:>9.4f}+-{se_c:.4f}  {ldl - ce:>+12.4f}  {ldl / ce:>6.3f}  "
               f"{lf:.3f}/{lc:.3f}")
     if args.json:
-        from zoo._io import atomic_write_json
+        from zoo.io import atomic_write_json
 
         atomic_write_json(args.json, {"args": vars(args), "runs": runs})
 

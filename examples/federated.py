@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     import zoo
-    from zoo._io import atomic_write_json
+    from zoo.io import atomic_write_json
     from zoo.engines import federated as fl
 
     cfg = zoo.get_config("fedavg-tiny")

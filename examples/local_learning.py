@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     import zoo
-    from zoo._io import atomic_write_json
+    from zoo.io import atomic_write_json
     from zoo.engines.local_learning import local_forward_backward, peak_saved_bytes
 
     results: dict[str, dict[str, float]] = {}

@@ -3,9 +3,12 @@
     python3 tools/bootstrap.py demo      # the main job: `zoo demo`, end to end on the embedded defaults
     python3 tools/bootstrap.py test      # the test suite (what CI runs)
 
-Needs only Python >= 3.10 and pip. The environment lives in ``.venv`` beside this repository; it is reinstalled
-only when ``pyproject.toml``, ``setup.py``, ``constraints.txt`` or the example plugin's metadata change.
-Extra arguments after the command are passed on (``test -k hub``, ``demo --steps 20``).
+Needs only Python >= 3.10 and pip. The environment lives in ``.venv`` beside this repository. ``demo`` installs
+zoo with the ``demo`` extra (what the main job needs: no Triton, no Ray); ``test`` installs the ``ci`` extra (every
+library some test needs, Triton for the kernel parity tests and Flower with Ray included) plus the example plugin.
+An environment is reinstalled only when ``pyproject.toml``, ``setup.py``, ``constraints.txt`` or the example
+plugin's metadata change, or when ``test`` needs more than ``demo`` installed. Extra arguments after the command
+are passed on (``test -k hub``, ``demo --all``).
 """
 from __future__ import annotations
 
@@ -42,17 +45,24 @@ def _pip(*args: str) -> None:
     subprocess.run(cmd, check=True, cwd=ROOT)
 
 
-def ensure_environment() -> None:
-    """Create ``.venv`` if missing and install zoo (editable, all CPU extras) plus the example plugin."""
+#: The extra each command installs; a profile also satisfies the commands of the profiles it contains.
+PROFILES = {"demo": "demo", "test": "ci"}
+CONTAINS = {"demo": {"demo"}, "ci": {"demo", "ci"}}
+
+
+def ensure_environment(command: str) -> None:
+    """Create ``.venv`` if missing and install zoo (editable) with the extra ``command`` needs, plus the example
+    plugin; nothing is installed when the stamp says an installation with the same inputs covers it."""
     if not _python().exists():
         print(f"creating virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    digest = _digest()
-    if STAMP.exists() and STAMP.read_text().strip() == digest:
+    digest, wanted = _digest(), PROFILES[command]
+    recorded = STAMP.read_text().split() if STAMP.exists() else []
+    if len(recorded) == 2 and recorded[0] == digest and wanted in CONTAINS.get(recorded[1], set()):
         return
-    _pip("-e", ".[all]")
+    _pip("-e", f".[{wanted}]")
     _pip("--no-deps", "-e", "examples/third_party_plugin")
-    STAMP.write_text(digest + "\n")
+    STAMP.write_text(f"{digest} {wanted}\n")
 
 
 def main(argv: list[str]) -> int:
@@ -60,7 +70,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("demo", "test"):
         print(__doc__)
         return 2
-    ensure_environment()
+    ensure_environment(argv[0])
     env = dict(os.environ)
     bindir = str(_python().parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")

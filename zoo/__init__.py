@@ -44,7 +44,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
-from zoo._compat import install_import_hook as _install_import_hook  # noqa: E402 - cheap, imports no torch
+from zoo.compat import install_import_hook as _install_import_hook  # noqa: E402 - cheap, imports no torch
 
 _install_import_hook()  # torchvision (and timm) then import and run their ops on a CPU-only torch
 

@@ -137,6 +137,12 @@ def hf_hub_cache() -> Path:
     return hf_home() / "hub"
 
 
+def proxy_configured() -> bool:
+    """``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` (any case): requests go through a proxy."""
+    return any(os.environ.get(name) or os.environ.get(name.lower()) for name in ("HTTPS_PROXY", "HTTP_PROXY",
+                                                                                 "ALL_PROXY"))
+
+
 def hf_offline() -> bool:
     """``HF_HUB_OFFLINE`` (legacy ``TRANSFORMERS_OFFLINE``): never contact the hub, use the cache only."""
     return _truthy(os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"))
@@ -146,4 +152,55 @@ def verify_policy() -> str:
     """``ZOO_VERIFY=auto|full``: ``auto`` (default) hashes a weights file in full once and trusts it while its
     inode, size, mtime and ctime are unchanged; ``full`` re-hashes on every load (catches silent disk corruption)."""
     value = os.environ.get("ZOO_VERIFY", "auto").strip().lower() or "auto"
-    return value if value in ("auto", "full") else "auto"
+    if value not in ("auto", "full"):
+        from zoo.errors import ConfigError
+
+        raise ConfigError(f"ZOO_VERIFY={value!r} is not a verification policy; use 'auto' or 'full'")
+    return value
+
+
+#: Intra-op threads zoo gives torch unless told otherwise (measured: tools/bench_threads.py, see README "Threads").
+DEFAULT_NUM_THREADS = 1
+
+
+def num_threads() -> int | None:
+    """``ZOO_NUM_THREADS``: intra-op threads for torch in zoo's commands and the demo (default
+    :data:`DEFAULT_NUM_THREADS`); ``auto`` (or ``0``) leaves torch's own choice (one per core). When unset and
+    ``OMP_NUM_THREADS`` is set, that setting is left to torch (``None``).
+
+    Raises:
+        ConfigError: the value is neither a positive integer nor ``auto``/``0``.
+    """
+    raw = (os.environ.get("ZOO_NUM_THREADS") or "").strip().lower()
+    if not raw:
+        return None if os.environ.get("OMP_NUM_THREADS") else DEFAULT_NUM_THREADS
+    if raw in ("auto", "0"):
+        return None
+    if not raw.isdigit():
+        from zoo.errors import ConfigError
+
+        raise ConfigError(f"ZOO_NUM_THREADS={raw!r} is not a number of threads; use a positive integer or 'auto'")
+    return int(raw)
+
+
+def apply_num_threads() -> int | None:
+    """Give torch :func:`num_threads` intra-op threads (before torch is imported: through ``OMP_NUM_THREADS``, so
+    ``zoo list`` still imports no torch); returns the number set, or ``None`` when torch keeps its own choice."""
+    import sys
+
+    count = num_threads()
+    if count is None:
+        return None
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(count)
+    else:
+        os.environ["OMP_NUM_THREADS"] = str(count)
+        os.environ.setdefault("MKL_NUM_THREADS", str(count))
+    return count
+
+
+def setting_text(name: str) -> str:
+    """The raw text of a zoo or Hugging Face setting (for ``zoo doctor``'s report only; "" when unset)."""
+    if not (name.startswith(("ZOO_", "HF_")) or name in ("OMP_NUM_THREADS", "WORLD_SIZE", "RANK", "LOCAL_RANK")):
+        raise ValueError(f"{name} is not a setting zoo reads")
+    return os.environ.get(name, "")

@@ -117,6 +117,25 @@ def collision_message(method: str, claimants: tuple[str, ...]) -> str:
             f"provider with ZOO_PROVIDERS={method}={plugins[-1]} (or ={plugins[0]})")
 
 
+def warnings_of(found: PluginSet) -> list[str]:
+    """One line per failed plugin and per collision: what ``zoo list`` warns about (``zoo doctor`` has the detail).
+
+    A failure names the plugin, its distribution and the first line of the error, and points to ``zoo doctor -v``;
+    a collision is :func:`collision_message` (both distributions, and how to resolve it), exactly as
+    ``zoo doctor`` prints it.
+    """
+    lines: list[str] = []
+    for failure in found.failures:
+        if failure.stage == "collision":
+            continue
+        dist = f"{failure.dist} {failure.version}".strip()
+        error = (failure.error.strip().splitlines() or [""])[0]
+        lines.append(f"plugin {failure.name!r} ({dist}) failed to load ({failure.stage}: {error}); its methods are "
+                     "unavailable. Run `zoo doctor -v` for the traceback.")
+    lines += [collision_message(method, claimants) for method, claimants in found.collisions.items()]
+    return lines
+
+
 def new_manager() -> pluggy.PluginManager:
     """A plugin manager with zoo's hook specifications added (hook tracing with ``ZOO_TRACE_HOOKS=1``)."""
     manager = pluggy.PluginManager(constants.PLUGGY_PROJECT)

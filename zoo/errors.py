@@ -1,7 +1,9 @@
 """Domain exceptions: every error zoo raises on purpose is a :class:`ZooError`.
 
-The hierarchy lets callers catch one family (``except zoo.errors.WeightsError``) and lets the CLI map each family
-to a stable exit code (see :data:`EXIT_CODES`).
+The hierarchy lets callers catch one family (``except zoo.errors.WeightsError``) and gives each family a stable
+exit code (its ``exit_code`` attribute; the CLI exits with it): 2 bad input or configuration, 3 unknown or
+unavailable model, 4 plugin failure, 5 weights error, 6 hub error (including a hub that cannot be reached), 7 kernel
+error.
 """
 from __future__ import annotations
 
@@ -86,9 +88,42 @@ class DataError(ZooError):
 
 
 class WeightsError(ZooError):
-    """Weights could not be resolved, fetched or loaded."""
+    """Weights could not be resolved, fetched or loaded.
+
+    ``repo`` and ``revision`` name what was asked for when the error concerns one hub repo (else ``None``).
+    """
 
     exit_code = 5
+
+    def __init__(self, message: str = "", *, repo: str | None = None, revision: str | None = None) -> None:
+        super().__init__(message)
+        self.repo = repo
+        self.revision = revision
+
+
+class WeightsNotFoundError(WeightsError, LookupError):
+    """The repo, or a file in it, does not exist (or is not visible with this token); also a missing folder."""
+
+
+class RevisionNotFoundError(WeightsNotFoundError):
+    """The repo exists but has no such branch, tag or commit."""
+
+
+class GatedRepoError(WeightsError):
+    """The repo is gated: its terms must be accepted on the hub and a token used."""
+
+
+class OfflineError(WeightsError):
+    """The file is not in the local cache and the hub may not be contacted (``HF_HUB_OFFLINE``)."""
+
+
+class HubUnreachableError(OfflineError):
+    """The hub could not be reached (connection refused, DNS, timeout) and the file is not cached.
+
+    A hub failure, so its exit code is the hub's (6), although it is caught as a :class:`WeightsError` too.
+    """
+
+    exit_code = 6
 
 
 class IntegrityError(WeightsError):
@@ -131,9 +166,3 @@ class FederatedError(ZooError):
 
 class TrainingError(ZooError):
     """Training cannot go on: a non-finite loss, a bad recipe, or a checkpoint that does not match the run."""
-
-
-EXIT_CODES: dict[type[ZooError], int] = {
-    cls: cls.exit_code
-    for cls in (ZooError, ConfigError, UnknownModelError, PluginError, InputError, WeightsError, HubError, KernelError)
-}

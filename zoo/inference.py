@@ -1,10 +1,12 @@
 """Hook targets that many classification plugins share (point a declaration at them instead of rewriting them).
 
 ``example_images`` and ``classify`` expect a config with ``in_channels`` and ``image_size`` fields and a model
-whose forward maps ``[B, C, H, W]`` images to class logits.
+whose forward maps ``[B, C, H, W]`` images to class logits. :func:`outputs_equal` compares two inference outputs
+(the conformance kit and the demo use it to check that reloaded weights give identical results).
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,3 +39,21 @@ def classify(method: str, model: Any, inputs: Mapping[str, Any], config: Any) ->
     finally:
         model.train(was_training)
     return {"probs": probs, "label": probs.argmax(-1)}
+
+
+def outputs_equal(a: Any, b: Any) -> bool:
+    """Whether two inference outputs are identical (tensors exactly equal, containers element-wise)."""
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and torch.equal(a, b)
+    if isinstance(a, Mapping):
+        return isinstance(b, Mapping) and a.keys() == b.keys() and all(outputs_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(outputs_equal, a, b))
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return outputs_equal(dataclasses.asdict(a), dataclasses.asdict(b))  # type: ignore[arg-type]
+    try:
+        return bool(a == b)
+    except Exception:
+        return True  # opaque outputs (figures, paths) are not compared

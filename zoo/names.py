@@ -15,20 +15,16 @@ from zoo.specs import is_commit_sha
 
 
 @dataclass(frozen=True)
-class ParsedName:
-    """The syntactic parts of a name."""
-
-    base: str
-    tag: str | None = None
-    revision: str | None = None
-
-
-@dataclass(frozen=True)
 class ModelName:
-    """A fully resolved name."""
+    """The parts of a model name ``method[-variant][.tag][@revision]``.
+
+    :func:`resolve_base` fills ``method`` and ``variant`` from the known methods. :func:`split_name`, which
+    knows no methods, leaves ``variant`` ``None`` and puts the whole unsplit base (``glamor-net-tiny``) in
+    ``method``; ``str()`` gives the text back in both cases.
+    """
 
     method: str
-    variant: str | None
+    variant: str | None = None
     tag: str | None = None
     revision: str | None = None
 
@@ -38,15 +34,19 @@ class ModelName:
         return text + (f"@{self.revision}" if self.revision else "")
 
 
-def split_name(text: str) -> ParsedName:
-    """Split ``base[.tag][@revision]``; the revision may be a branch, a tag or a 40-hex commit."""
+def split_name(text: str) -> ModelName:
+    """Split ``base[.tag][@revision]`` (the revision may be a branch, a tag or a 40-hex commit).
+
+    The method/variant split needs the known methods (:func:`resolve_base`), so the base stays whole in
+    ``ModelName.method`` and ``variant`` is ``None``.
+    """
     if not text or text.strip() != text:
         raise UnknownModelError(text, what="model name (empty or with spaces)")
     base, _, revision = text.partition("@")
     base, _, tag = base.partition(".")
     if "@" in revision or not base:
         raise UnknownModelError(text, what="model name")
-    return ParsedName(base=base, tag=tag or None, revision=revision or None)
+    return ModelName(base, None, tag or None, revision or None)
 
 
 def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -71,7 +71,7 @@ def resolve_base(
         UnknownModelError: with suggestions, when no method or variant matches.
     """
     parsed = split_name(text)
-    base = parsed.base
+    base = parsed.method
     if base in methods:
         return ModelName(base, None, parsed.tag, parsed.revision)
     for method in sorted(methods, key=len, reverse=True):

@@ -14,7 +14,7 @@ A plugin package's ``__init__.py`` holds declarations only::
             variants=[Variant("tiny", "zoo_protonet.config:tiny", "digits, 2 conv blocks")],
             inputs=[Input("image", ("B", 1, "H", "W"), "float", "images in [0, 1]")],
             options=[Option("top_k", "int", 1, "classes to return")],
-            build="zoo_protonet.model:build",
+            build="zoo_protonet.model:ProtoNet",
             infer="zoo_protonet.infer:predict",
             example_inputs="zoo_protonet.infer:example_inputs",
             train="zoo_protonet.train:train",
@@ -30,6 +30,7 @@ arguments it names as parameters (``*args``/``**kwargs`` receive nothing): ``met
 those. The hooks and what they return are listed in :mod:`zoo.hookspecs`.
 
 A plugin may still write pluggy hook implementations by hand (see ``zoo.hookspecs``); both kinds mix freely.
+``docs/plugins.md`` is the author guide; ``zoo plugin new NAME`` writes a complete new plugin distribution.
 """
 from __future__ import annotations
 

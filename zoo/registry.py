@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from zoo import catalogue, discovery
+from zoo import catalogue, constants, discovery
 from zoo.errors import NotImplementedMethodError, PluginError, UnknownModelError
 from zoo.names import ModelName, resolve_base
 from zoo.specs import CatalogueEntry, MethodSpec, VariantSpec
@@ -60,6 +60,7 @@ class ModelInfo:
             "paper": (self.spec.paper if self.spec else "") or (entry.paper if entry else ""),
             "weights": [w.__dict__ | {"metrics": dict(w.metrics)} for w in entry.weights] if entry else [],
             "notes": entry.notes if entry else "",
+            "problem": self.extra.get("problem", ""),
         }
 
 
@@ -72,11 +73,14 @@ def _infos() -> dict[str, ModelInfo]:
         spec = found.methods.get(name)
         owner = found.owners.get(name)
         plugin = found.plugins.get(owner) if owner else None
+        extra: dict[str, Any] = {}
         if spec is not None:
             status = "implemented"
         elif entry is not None and entry.status == "implemented":
             failed = found.failure_of(entry.plugin) if entry.plugin else None
             status = "implemented (plugin failed to load)" if failed else "implemented (plugin not installed)"
+            if failed is not None:
+                extra["problem"] = failure_message(name, failed)
         else:
             status = entry.status if entry else "implemented"
         infos[name] = ModelInfo(
@@ -90,8 +94,15 @@ def _infos() -> dict[str, ModelInfo]:
             dist=plugin.dist if plugin else None,
             variants=tuple(spec.variants) if spec else tuple(entry.variants if entry else ()),
             capabilities=tuple(sorted(spec.capabilities)) if spec else (),
+            extra=extra,
         )
     return infos
+
+
+def failure_message(method: str, failure: discovery.PluginFailure) -> str:
+    """What using a method of a plugin that failed to load says (``zoo info``, ``zoo.build``, ``zoo train``...)."""
+    return (f"{method!r} is provided by plugin {failure.name!r}, which failed to load ({failure.stage}): "
+            f"{failure.error}. `zoo doctor -v` shows the traceback.")
 
 
 def list_models(
@@ -157,8 +168,17 @@ def parse(name: str) -> ModelName:
 
 
 def info(name: str) -> ModelInfo:
-    """The full record of a method (``name`` may carry a variant, tag or revision)."""
-    return _infos()[parse(name).method]
+    """The full record of a method (``name`` may carry a variant, tag or revision).
+
+    Raises:
+        PluginError: under ``ZOO_STRICT_PLUGINS=1``, when the method's plugin failed to load (the record says so
+            in ``problem`` otherwise).
+    """
+    record = _infos()[parse(name).method]
+    problem = record.extra.get("problem")
+    if problem and constants.strict_plugins():
+        raise PluginError(problem + " (strict mode ZOO_STRICT_PLUGINS=1 is on)", plugin=record.plugin)
+    return record
 
 
 @dataclass(frozen=True)
@@ -185,9 +205,8 @@ def resolve(name: str) -> Resolved:
         found = discovery.plugins()
         failure = found.failure_of(entry.plugin) if entry and entry.plugin else None
         if failure is not None:
-            raise PluginError(f"{parsed.method!r} is provided by plugin {failure.name!r}, which failed to load "
-                              f"({failure.stage}): {failure.error}. `zoo doctor -v` shows the traceback.",
-                              plugin=failure.name, dist=f"{failure.dist} {failure.version}".strip())
+            raise PluginError(failure_message(parsed.method, failure), plugin=failure.name,
+                              dist=f"{failure.dist} {failure.version}".strip())
         detail = f" ({entry.reason})" if entry and entry.reason else ""
         raise NotImplementedMethodError(
             f"{parsed.method!r} is in the catalogue with status {model_info.status!r}{detail}; "

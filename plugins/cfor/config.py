@@ -10,8 +10,10 @@ class CFORConfig:
     """Ontology, backbones, heads, retrieval and training settings.
 
     Backbones are timm model names: the paper uses ResNet-101 (224 px) for the region and category models and
-    NASNet-A-Large (331 px) for the attribute-group models. ``dropout`` is the "APD" head's dropout (not given
-    in the paper; 0.5 by default).
+    NASNet-A-Large (331 px) for the attribute-group models, initialised from ImageNet (``pretrained``: passed to
+    every timm backbone). ``dropout`` is the "APD" head's dropout (not given in the paper; 0.5 chosen here).
+    ``index_factory`` is the wanted faiss index per leaf; each leaf's IVF lists are sized to its vectors.
+    The training numbers (steps, batch, lr, weight decay) are not given by the blog or the paper: chosen here.
     """
 
     ontology: str = "tiny"
@@ -23,6 +25,9 @@ class CFORConfig:
     dropout: float = 0.5
     detector: str = "regressor"  # "regressor" (single-box regressor on a timm backbone) | "none" (whole image)
     detector_backbone: str = "test_resnet"
+    # attribute learning: "local" (the paper: one multi-task network per attribute group), "single" (single-task
+    # learning, one network per attribute) or "global" (global multi-task learning, one network for all)
+    attribute_mode: str = "local"
     # retrieval
     index_factory: str = "Flat"  # faiss factory string per leaf: "Flat", "IVF16,Flat", "IVF16,PQ8np", ...
     first_stage: int = 50  # m: candidates from the global-feature search

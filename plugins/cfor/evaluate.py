@@ -60,8 +60,10 @@ def evaluate(model: CFORModel, database: Dataset, queries: Dataset, k: int = 10,
     cfg = model.config
     for i in range(len(q["category"])):
         cat = onto.categories[int(q["category"][i])]
-        hits = coarse_to_fine(index, (onto.region_of(cat), cat), q["descriptor"][i], q["attributes"][i], k=k,
-                              m=cfg.first_stage, attr_weight=cfg.attr_weight, expansion=cfg.expansion)
+        region = onto.region_of(cat)
+        hits = coarse_to_fine(index, (region, cat), q["descriptor"][i], q["attributes"][i], k=k,
+                              m=cfg.first_stage, attr_weight=cfg.attr_weight, expansion=cfg.expansion,
+                              space=f"category/{region}")
         ranking[i, :len(hits)] = [h.id for h in hits]
     db_truth = db["true_category"]
     rel = relevance_matrix(q["true_category"], q["true_attributes"].astype(np.uint8), db_truth,

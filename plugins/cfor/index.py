@@ -1,12 +1,18 @@
-"""CFOR's multi-index: one faiss index per ontology leaf (region, category), plus a global index.
+"""CFOR's multi-index: one faiss index per ontology leaf (region, category), on the shared retrieval engine.
 
-The arrays (ids, descriptors, attribute bits) are the source of truth; each leaf's faiss index is built from a
-factory string (``Flat`` = exact L2 by default; ``IVFn,Flat`` or ``IVFn,PQmnp`` for large leaves; a leaf too small
-to train an IVF quantiser falls back to exact search). Indexes are persisted atomically in one folder:
-``arrays.safetensors`` (arrays and the serialised faiss indexes as uint8 tensors, no pickle) and
-``manifest.json`` (ontology, settings, per-item metadata and the sha256 of the arrays file). A missing or
-corrupted file raises :class:`~zoo.errors.DataError`, never an empty result. GPU faiss indexes are used for
-search when ``faiss.get_num_gpus() > 0``.
+The arrays (ids, descriptors, attribute bits) are the source of truth; each leaf's index is a
+:class:`zoo.engines.retrieval.index.VectorIndex` built from the wanted factory string (``Flat`` = exact L2 by
+default; ``IVFn,Flat`` or ``IVFn,PQmnp`` for large leaves). Each leaf's IVF lists are sized to its own vectors
+(39 per list; too few for 2 lists: exact), and :meth:`CFORIndex.report` says what every leaf uses.
+
+Descriptors are only comparable within one *descriptor space* (the category network of one region,
+``category/<region>``; see :mod:`zoo_plugins.cfor.model`). A leaf's space is its region's; adding, searching or
+merging across spaces raises :class:`~zoo.errors.InputError` instead of mixing distances of different networks.
+
+Indexes are persisted atomically in one folder: ``arrays.safetensors`` (arrays and the serialised faiss indexes
+as uint8 tensors, no pickle) and ``manifest.json`` (ontology, settings, per-leaf plans, per-item metadata and the
+sha256 of the arrays file). A missing or corrupted file raises :class:`~zoo.errors.DataError`, never an empty
+result. Search runs on the GPU when faiss sees one (the engine's lazy GPU path).
 """
 from __future__ import annotations
 
@@ -19,54 +25,28 @@ from typing import Any
 
 import numpy as np
 
-from zoo._io import atomic_directory
+from zoo.io import atomic_directory
+from zoo.engines.retrieval.index import IndexSpec, VectorIndex, import_faiss, plan_index
 from zoo.errors import DataError, InputError
 from zoo_plugins.cfor.ontology import Ontology, from_dict
 
-FORMAT = "zoo-cfor-index/1"
+FORMAT = "zoo-cfor-index/2"
+READABLE = ("zoo-cfor-index/1", FORMAT)
 
 
-def import_faiss() -> Any:
-    """Import faiss lazily with an actionable error."""
-    try:
-        import faiss
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise DataError("CFOR retrieval needs faiss: pip install 'zoo[retrieval]' (or faiss-gpu)") from exc
-    return faiss
-
-
-def gpu_available() -> bool:
-    """True when the installed faiss has GPU support and sees a GPU."""
-    faiss = import_faiss()
-    return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
-
-
-def make_faiss_index(factory: str, dim: int, train: np.ndarray) -> Any:
-    """An ID-mapped faiss index from a factory string, trained on ``train``; falls back to exact search when the
-    data cannot train the quantiser (fewer vectors than 39 x nlist, or than 256 for 8-bit PQ)."""
-    faiss = import_faiss()
-    spec = factory
-    if "IVF" in factory:
-        nlist = int(factory.split("IVF")[1].split(",")[0])
-        needs = 39 * nlist
-        if "PQ" in factory:
-            needs = max(needs, 256)
-        if len(train) < needs:
-            spec = "Flat"
-    inner = faiss.index_factory(dim, spec, faiss.METRIC_L2)
-    if not inner.is_trained:
-        inner.train(np.ascontiguousarray(train, dtype=np.float32))
-    return faiss.IndexIDMap2(inner)
+def space_of(leaf: tuple[str, str]) -> str:
+    """The descriptor space of a leaf: its region's category network."""
+    return f"category/{leaf[0]}"
 
 
 @dataclass
 class Leaf:
-    """The items of one ontology leaf."""
+    """The items of one ontology leaf and their index."""
 
     ids: np.ndarray
     feats: np.ndarray
     attrs: np.ndarray
-    index: Any = None
+    index: VectorIndex | None = None
 
 
 @dataclass
@@ -78,7 +58,9 @@ class CFORIndex:
     factory: str = "Flat"
     leaves: dict[tuple[str, str], Leaf] = field(default_factory=dict)
     meta: dict[int, dict[str, Any]] = field(default_factory=dict)
-    _gpu: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.spec = IndexSpec.parse(self.factory)
 
     def __len__(self) -> int:
         return sum(len(leaf.ids) for leaf in self.leaves.values())
@@ -92,8 +74,12 @@ class CFORIndex:
             raise InputError("descriptors contain NaN or Inf")
 
     def add(self, ids: Sequence[int], feats: np.ndarray, attrs: np.ndarray, leaves: Sequence[tuple[str, str]],
-            meta: Sequence[Mapping[str, Any]] | None = None) -> None:
-        """Add items to their leaves (ids must be new); leaf indexes are rebuilt."""
+            meta: Sequence[Mapping[str, Any]] | None = None, spaces: Sequence[str] | None = None) -> None:
+        """Add items to their leaves (ids must be new); leaf indexes are rebuilt.
+
+        ``spaces`` names the network that computed each descriptor (default: the leaf's own); a descriptor of
+        another network than its leaf's is refused.
+        """
         ids_arr = np.asarray(ids, dtype=np.int64)
         feats = np.ascontiguousarray(feats, dtype=np.float32)
         attrs = np.asarray(attrs, dtype=np.uint8)
@@ -103,10 +89,14 @@ class CFORIndex:
         if clash or len(set(ids_arr.tolist())) != len(ids_arr):
             raise InputError(f"ids already in the index or repeated: {clash[:10] or 'repeated ids in the batch'}")
         known = set(self.ontology.leaves)
-        for leaf in set(map(tuple, leaves)):
+        leaves_arr = [(str(x[0]), str(x[1])) for x in leaves]
+        for leaf in set(leaves_arr):
             if leaf not in known:
                 raise InputError(f"leaf {leaf} is not in the ontology")
-        leaves_arr = [tuple(x) for x in leaves]
+        for i, (leaf, space) in enumerate(zip(leaves_arr, spaces or ())):
+            if space != space_of(leaf):
+                raise InputError(f"item {int(ids_arr[i])}: a descriptor of {space} cannot go into leaf {leaf}, whose "
+                                 f"descriptors come from {space_of(leaf)} (descriptor networks are not comparable)")
         for leaf in sorted(set(leaves_arr)):
             rows = np.array([i for i, l in enumerate(leaves_arr) if l == leaf], dtype=np.int64)
             old = self.leaves.get(leaf)
@@ -129,9 +119,9 @@ class CFORIndex:
             if keep.all():
                 continue
             removed += int((~keep).sum())
-            leaf.index.remove_ids(np.asarray(leaf.ids[~keep], dtype=np.int64))
+            assert leaf.index is not None
+            leaf.index.remove(leaf.ids[~keep])
             self.leaves[leaf_key] = Leaf(leaf.ids[keep], leaf.feats[keep], leaf.attrs[keep], leaf.index)
-            self._gpu.pop(leaf_key, None)
             if not keep.any():
                 del self.leaves[leaf_key]
         for i in drop:
@@ -140,23 +130,18 @@ class CFORIndex:
 
     def _rebuild(self, leaf_key: tuple[str, str]) -> None:
         leaf = self.leaves[leaf_key]
-        leaf.index = make_faiss_index(self.factory, self.dim, leaf.feats)
-        leaf.index.add_with_ids(leaf.feats, leaf.ids)
-        self._gpu.pop(leaf_key, None)
-
-    def _searchable(self, leaf_key: tuple[str, str]) -> Any:
-        index = self.leaves[leaf_key].index
-        if gpu_available():  # pragma: no cover - needs a GPU
-            if leaf_key not in self._gpu:
-                faiss = import_faiss()
-                self._gpu[leaf_key] = faiss.index_cpu_to_gpu(faiss.StandardGpuResources(), 0, index)
-            return self._gpu[leaf_key]
-        return index
+        leaf.index = VectorIndex(self.dim, self.spec).build(leaf.feats, leaf.ids)
 
     def kind(self, leaf_key: tuple[str, str]) -> str:
-        """The faiss class searching a leaf (e.g. ``IndexFlat``, ``IndexIVFPQ``)."""
-        faiss = import_faiss()
-        return type(faiss.downcast_index(self.leaves[leaf_key].index.index)).__name__
+        """The faiss class searching a leaf (e.g. ``IndexFlat``, ``IndexIVFFlat``, ``IndexIVFPQ``)."""
+        index = self.leaves[leaf_key].index
+        assert index is not None
+        return index.kind()
+
+    def report(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """What each leaf uses: faiss factory, kind, items, nlist, PQ size, and why it differs from the wanted."""
+        return {key: {**leaf.index.describe(), "space": space_of(key)} for key, leaf in sorted(self.leaves.items())
+                if leaf.index is not None}
 
     def all_ids(self) -> np.ndarray:
         """Every id in the index."""
@@ -180,20 +165,24 @@ class CFORIndex:
         attrs = np.stack([lookup[int(i)][1] for i in ids]) if len(ids) else np.zeros((0, 0), np.uint8)
         return feats, attrs
 
-    def search_leaf(self, leaf_key: tuple[str, str], queries: np.ndarray, k: int,
-                    backend: str = "faiss") -> tuple[np.ndarray, np.ndarray]:
+    def search_leaf(self, leaf_key: tuple[str, str], queries: np.ndarray, k: int, backend: str = "faiss",
+                    space: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """k nearest items (squared L2) inside one leaf; missing slots have id -1 and distance inf.
 
-        ``backend="kernel"`` runs exact search with zoo's fused L2 top-k op instead of faiss.
+        ``space`` names the network of the query descriptors; it must be the leaf's. ``backend="kernel"``
+        runs exact search with zoo's fused L2 top-k op instead of faiss.
         """
+        if space is not None and space != space_of(leaf_key):
+            raise InputError(f"a query descriptor of {space} cannot search leaf {leaf_key}, whose descriptors "
+                             f"come from {space_of(leaf_key)}: compute the query with that leaf's network")
         q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
         if leaf_key not in self.leaves:
             return np.full((len(q), k), np.inf, np.float32), np.full((len(q), k), -1, np.int64)
         if backend == "kernel":
             return self._kernel_search(self.leaves[leaf_key], q, k)
-        d, i = self._searchable(leaf_key).search(q, k)
-        d = np.where(i < 0, np.inf, d)
-        return d, i
+        index = self.leaves[leaf_key].index
+        assert index is not None
+        return index.search(q, k)
 
     @staticmethod
     def _kernel_search(leaf: Leaf, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +199,12 @@ class CFORIndex:
         return dist, ids
 
     def search_global(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """k nearest items over every leaf (exhaustive merge of the leaf results)."""
+        """k nearest items over every leaf (exhaustive merge of the leaf results): the baseline without the
+        ontology. Only defined when every leaf's descriptors come from one network."""
+        spaces = sorted({space_of(key) for key in self.leaves})
+        if len(spaces) > 1:
+            raise InputError(f"global search would merge distances of different descriptor networks ({spaces}); "
+                             "search one region's leaves, or index with one shared descriptor network")
         q = np.ascontiguousarray(queries, dtype=np.float32).reshape(-1, self.dim)
         parts = [self.search_leaf(key, q, k) for key in self.leaves]
         if not parts:
@@ -227,21 +221,22 @@ class CFORIndex:
         import torch
         from safetensors.torch import save_file
 
-        faiss = import_faiss()
         tensors: dict[str, torch.Tensor] = {}
-        leaves = []
+        leaves, plans = [], []
         for n, (key, leaf) in enumerate(sorted(self.leaves.items())):
+            assert leaf.index is not None
             tensors[f"leaf{n}.ids"] = torch.from_numpy(leaf.ids.copy())
             tensors[f"leaf{n}.feats"] = torch.from_numpy(leaf.feats.copy())
             tensors[f"leaf{n}.attrs"] = torch.from_numpy(leaf.attrs.copy())
-            tensors[f"leaf{n}.faiss"] = torch.from_numpy(np.array(faiss.serialize_index(leaf.index), dtype=np.uint8))
+            tensors[f"leaf{n}.faiss"] = torch.from_numpy(leaf.index.to_bytes())
             leaves.append(list(key))
+            plans.append(leaf.index.describe())
         target = Path(folder)
         with atomic_directory(target) as tmp:
             save_file(tensors, str(tmp / "arrays.safetensors"), metadata={"format": FORMAT})
             digest = hashlib.sha256((tmp / "arrays.safetensors").read_bytes()).hexdigest()
             manifest = {"format": FORMAT, "ontology": self.ontology.to_dict(), "dim": self.dim,
-                        "factory": self.factory, "leaves": leaves, "arrays_sha256": digest,
+                        "factory": self.factory, "leaves": leaves, "plans": plans, "arrays_sha256": digest,
                         "meta": {str(k): v for k, v in self.meta.items()}}
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         return target
@@ -252,7 +247,7 @@ class CFORIndex:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        faiss = import_faiss()
+        import_faiss()
         folder = Path(folder)
         manifest_path, arrays_path = folder / "manifest.json", folder / "arrays.safetensors"
         for path, what in ((manifest_path, "the index manifest"), (arrays_path, "the index arrays")):
@@ -262,7 +257,7 @@ class CFORIndex:
             manifest = json.loads(manifest_path.read_text())
         except json.JSONDecodeError as exc:
             raise DataError(f"corrupted {manifest_path}: not valid JSON ({exc})") from exc
-        if manifest.get("format") != FORMAT:
+        if manifest.get("format") not in READABLE:
             raise DataError(f"{manifest_path}: unknown format {manifest.get('format')!r}, expected {FORMAT!r}")
         digest = hashlib.sha256(arrays_path.read_bytes()).hexdigest()
         if digest != manifest.get("arrays_sha256"):
@@ -274,8 +269,10 @@ class CFORIndex:
             raise DataError(f"corrupted {arrays_path}: {exc}") from exc
         index = cls(from_dict(manifest["ontology"]), int(manifest["dim"]), manifest.get("factory", "Flat"))
         for n, key in enumerate(manifest["leaves"]):
-            index.leaves[(key[0], key[1])] = Leaf(
-                tensors[f"leaf{n}.ids"].numpy(), tensors[f"leaf{n}.feats"].numpy(), tensors[f"leaf{n}.attrs"].numpy(),
-                faiss.deserialize_index(tensors[f"leaf{n}.faiss"].numpy()))
+            ids = tensors[f"leaf{n}.ids"].numpy()
+            plan = plan_index(index.spec, len(ids), index.dim)  # the plan of a leaf of this size
+            vectors = VectorIndex.from_bytes(tensors[f"leaf{n}.faiss"].numpy(), index.dim, index.spec, plan)
+            index.leaves[(key[0], key[1])] = Leaf(ids, tensors[f"leaf{n}.feats"].numpy(),
+                                                  tensors[f"leaf{n}.attrs"].numpy(), vectors)
         index.meta = {int(k): v for k, v in manifest.get("meta", {}).items()}
         return index

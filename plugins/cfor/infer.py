@@ -56,7 +56,12 @@ def load_index(path: str | Path) -> tuple[CFORIndex, Any]:
 
 
 def infer(model: CFORModel, inputs: Mapping[str, torch.Tensor], options: Mapping[str, Any]) -> dict[str, Any]:
-    """Per image: box, region, category, attributes (names), and, with ``options['index']``, the top-k hits."""
+    """Per image: box, region, category, attributes (names), the descriptor and the network that computed it
+    (``descriptor_space``), and, with ``options['index']``, the top-k hits.
+
+    A leaf chosen by the user (``region``/``category`` options) is searched with a descriptor computed by that
+    leaf's region's network, so the query and the leaf's items are comparable.
+    """
     images = inputs["image"]
     index: CFORIndex | None = options.get("index")
     if isinstance(options.get("index"), (str, Path)):
@@ -76,19 +81,28 @@ def infer(model: CFORModel, inputs: Mapping[str, torch.Tensor], options: Mapping
     for i in range(len(images)):
         category = onto.categories[int(pred["category"][i])]
         bits = pred["attributes"][i].numpy()
+        chosen = options.get("category")
+        leaf = (options.get("region") or onto.region_of(chosen or category), chosen or category)
+        if leaf not in onto.leaves:
+            raise InputError(f"cfor: ({leaf[0]}, {leaf[1]}) is not a leaf of ontology {onto.name or onto.object!r}")
+        descriptor, space = pred["descriptor"][i], pred["descriptor_space"][i]
+        if space != f"category/{leaf[0]}":  # the user's leaf belongs to another region's network
+            with torch.no_grad():
+                descriptor = model.descriptor(model._resize(crops[i:i + 1], model.config.image_size), leaf[0])[0]
+            space = f"category/{leaf[0]}"
         obj: dict[str, Any] = {
             "box": [float(v) for v in boxes[i]],
             "region": onto.region_names[int(pred["region"][i])],
             "category": category,
             "category_score": float(pred["category_prob"][i].max()),
             "attributes": [a for a, bit in zip(onto.attributes, bits) if bit],
-            "descriptor": pred["descriptor"][i],
+            "descriptor": descriptor,
+            "descriptor_space": space,
         }
         if index is not None:
-            leaf = (options.get("region") or onto.region_of(category), options.get("category") or category)
-            hits = coarse_to_fine(index, leaf, pred["descriptor"][i].numpy(), bits, k=k,
-                                  m=model.config.first_stage, attr_weight=model.config.attr_weight,
-                                  expansion=int(options.get("expansion") or model.config.expansion))
+            hits = coarse_to_fine(index, leaf, descriptor.numpy(), bits, k=k, m=model.config.first_stage,
+                                  attr_weight=model.config.attr_weight,
+                                  expansion=int(options.get("expansion") or model.config.expansion), space=space)
             obj["hits"] = [{"id": h.id, "score": h.score, **index.meta.get(h.id, {})} for h in hits]
         objects.append(obj)
     return {"objects": objects, "crops": crops}
@@ -122,7 +136,7 @@ def save_outputs(outputs: dict[str, Any], out_dir: Path, database: Any = None) -
     """
     import json
 
-    from zoo._io import atomic_write_text
+    from zoo.io import atomic_write_text
 
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [{k: v for k, v in obj.items() if k != "descriptor"} for obj in outputs["objects"]]

@@ -13,7 +13,8 @@ def cfor_loss(model: CFORModel, batch: dict[str, torch.Tensor]) -> tuple[torch.T
     - region: CE over the regions;
     - category: for each region, CE over that region's categories on that region's samples only (the paper's
       per-state training sets, ``extract_nes_dta``);
-    - attributes: per group, mean BCE over the group's sigmoid outputs;
+    - attributes: per attribute network (a group, one attribute or all, by ``attribute_mode``), mean BCE over
+      its sigmoid outputs;
     - detector: L1 on the normalised box.
     """
     onto = model.ontology
@@ -33,11 +34,11 @@ def cfor_loss(model: CFORModel, batch: dict[str, torch.Tensor]) -> tuple[torch.T
         offset += len(cats)
     xa = model._resize(batch["image"], model.config.attr_image_size)
     start = 0
-    for group, attrs in onto.attribute_groups.items():
+    for name, attrs in model.attribute_units.items():
         target = batch["attributes"][:, start:start + len(attrs)]
-        loss = F.binary_cross_entropy_with_logits(model.attributes[group](xa), target)
+        loss = F.binary_cross_entropy_with_logits(model.attributes[name](xa), target)
         total = total + loss
-        logs[f"bce/{group}"] = float(loss.detach())
+        logs[f"bce/{name}"] = float(loss.detach())
         start += len(attrs)
     if model.detector is not None:
         box_loss = F.l1_loss(model.detector(x), batch["box"])

@@ -4,6 +4,14 @@ Each model is a timm backbone with the paper's "APD" head (global average poolin
 are separate networks, as in the paper: one region classifier, one category classifier per region, one
 multi-task (sigmoid) network per attribute group, plus a pluggable detector. The per-attribute MCC-optimal
 thresholds are buffers, so they travel with the weights.
+
+The attribute networks follow ``config.attribute_mode``: ``local`` (the paper's local multi-task learning, one
+network per group), or the paper's two baselines, ``single`` (one single-task network per attribute) and
+``global`` (one multi-task network for every attribute).
+
+Descriptors come from a category network, and each region has its own: a descriptor is only comparable with
+descriptors of the same network. Its *descriptor space* is named ``category/<region>``; the index refuses to
+compare descriptors of different spaces.
 """
 from __future__ import annotations
 
@@ -13,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from zoo._compat import import_timm
+from zoo.compat import import_timm
 from zoo_plugins.cfor.config import CFORConfig
 from zoo_plugins.cfor.ontology import Ontology, load
 
@@ -62,12 +70,14 @@ class CFORModel(nn.Module):
         self.config = config
         self.ontology = ontology or load(config.ontology)
         onto = self.ontology
-        self.region = APDNet(config.class_backbone, len(onto.region_names), config.dropout)
-        self.category = nn.ModuleDict({r: APDNet(config.class_backbone, len(c), config.dropout)
+        pre = config.pretrained
+        self.region = APDNet(config.class_backbone, len(onto.region_names), config.dropout, pre)
+        self.category = nn.ModuleDict({r: APDNet(config.class_backbone, len(c), config.dropout, pre)
                                        for r, c in onto.regions.items()})
-        self.attributes = nn.ModuleDict({g: APDNet(config.attr_backbone, len(a), config.dropout)
-                                         for g, a in onto.attribute_groups.items()})
-        self.detector = BoxRegressor(config.detector_backbone) if config.detector == "regressor" else None
+        self.attribute_units = attribute_units(onto, config.attribute_mode)
+        self.attributes = nn.ModuleDict({name: APDNet(config.attr_backbone, len(a), config.dropout, pre)
+                                         for name, a in self.attribute_units.items()})
+        self.detector = BoxRegressor(config.detector_backbone, pre) if config.detector == "regressor" else None
         self.register_buffer("thresholds", torch.full((len(onto.attributes),), 0.5))
 
     @property
@@ -82,7 +92,12 @@ class CFORModel(nn.Module):
     def attribute_scores(self, x: torch.Tensor) -> torch.Tensor:
         """Sigmoid scores of every attribute, group by group: (B, A)."""
         xa = self._resize(x, self.config.attr_image_size)
-        return torch.cat([torch.sigmoid(self.attributes[g](xa)) for g in self.ontology.group_names], dim=1)
+        return torch.cat([torch.sigmoid(self.attributes[name](xa)) for name in self.attribute_units], dim=1)
+
+    def descriptor(self, x: torch.Tensor, region: str) -> torch.Tensor:
+        """The L2-normalised global descriptor of (already resized) images by ``region``'s category network:
+        descriptor space ``category/<region>``."""
+        return F.normalize(self.category[region].features(x), dim=-1)
 
     def predict(self, x: torch.Tensor, region: torch.Tensor | None = None,
                 category: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
@@ -90,7 +105,8 @@ class CFORModel(nn.Module):
 
         ``region``/``category`` (global category indices) may be given to override the predictions (a user's
         choice of leaf). Returns region and category indices and probabilities, attribute scores and their
-        MCC-thresholded bits, and the global descriptor (the category model's pooled feature, L2-normalised).
+        MCC-thresholded bits, the global descriptor (the category model's pooled feature, L2-normalised) and
+        its ``descriptor_space`` per image (``category/<region>``: the network that computed it).
         """
         onto = self.ontology
         x = self._resize(x, self.config.image_size)
@@ -117,13 +133,29 @@ class CFORModel(nn.Module):
         scores = self.attribute_scores(x)
         return {"region": region_idx, "region_prob": region_prob, "category": cat_idx, "category_prob": cat_prob,
                 "attribute_scores": scores, "attributes": (scores >= self.thresholds).to(torch.uint8),
-                "descriptor": desc}
+                "descriptor": desc,
+                "descriptor_space": [f"category/{onto.region_names[int(r)]}" for r in region_idx]}
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Alias of :meth:`predict`."""
         return self.predict(x)
 
 
+ATTRIBUTE_MODES = ("local", "single", "global")
+
+
+def attribute_units(onto: Ontology, mode: str) -> dict[str, tuple[str, ...]]:
+    """The attribute networks of a mode and the attributes each predicts (their concatenation is the ontology's
+    attribute order): ``local`` one per group, ``single`` one per attribute, ``global`` one (``all``)."""
+    if mode == "local":
+        return dict(onto.attribute_groups)
+    if mode == "single":
+        return {a: (a,) for a in onto.attributes}
+    if mode == "global":
+        return {"all": onto.attributes}
+    raise ConfigError(f"cfor: attribute_mode must be one of {ATTRIBUTE_MODES}, got {mode!r}")
+
+
 def build(config: CFORConfig, **kwargs: Any) -> CFORModel:
-    """Build CFOR's networks (random init; the paper fine-tunes from ImageNet weights, see the README)."""
+    """Build CFOR's networks (``config.pretrained`` asks timm for ImageNet weights, as the paper fine-tunes)."""
     return CFORModel(config, **kwargs)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from zoo._io import atomic_write_text
+from zoo.io import atomic_write_text
 from zoo.errors import ConfigError
 
 BUILTIN = Path(__file__).with_name("ontologies")

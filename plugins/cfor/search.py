@@ -41,21 +41,26 @@ def rerank(index: CFORIndex, q_attrs: np.ndarray, dist: np.ndarray, ids: np.ndar
 
 
 def coarse_to_fine(index: CFORIndex, leaf: tuple[str, str], q_feat: np.ndarray, q_attrs: np.ndarray, *,
-                   k: int = 10, m: int = 50, attr_weight: float = 1.0, expansion: int = 5) -> list[Hit]:
-    """Search one query inside its leaf with attribute re-ranking and optional query expansion."""
+                   k: int = 10, m: int = 50, attr_weight: float = 1.0, expansion: int = 5,
+                   space: str | None = None) -> list[Hit]:
+    """Search one query inside its leaf with attribute re-ranking and optional query expansion.
+
+    ``space`` names the network that computed ``q_feat``; the index refuses a leaf of another network.
+    """
     m = max(m, k, expansion)
-    dist, ids = index.search_leaf(leaf, q_feat[None], m)
+    dist, ids = index.search_leaf(leaf, q_feat[None], m, space=space)
     hits = rerank(index, q_attrs, dist[0], ids[0], max(k, expansion), attr_weight)
     if expansion > 0 and hits:
         top = np.array([h.id for h in hits[:expansion]])
         feats, _ = index.vectors(top)
         expanded = (q_feat + feats.sum(0)) / (len(top) + 1)
-        dist, ids = index.search_leaf(leaf, expanded[None], m)
+        dist, ids = index.search_leaf(leaf, expanded[None], m, space=space)
         hits = rerank(index, q_attrs, dist[0], ids[0], k, attr_weight)
     return hits[:k]
 
 
 def global_search(index: CFORIndex, q_feat: np.ndarray, k: int = 10) -> list[Hit]:
-    """The baseline without the ontology: exhaustive L2 over every leaf, no re-ranking."""
+    """The baseline without the ontology: exhaustive L2 over every leaf, no re-ranking (only when every leaf's
+    descriptors come from one network; the index raises otherwise)."""
     dist, ids = index.search_global(q_feat[None], k)
     return [Hit(int(i), float(d), float(d), 0.0) for d, i in zip(dist[0], ids[0]) if i >= 0]

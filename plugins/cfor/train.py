@@ -21,13 +21,18 @@ def _stack(batch: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
-def predict_dataset(model: CFORModel, data: Dataset, batch_size: int = 64) -> dict[str, np.ndarray]:
-    """Run :meth:`CFORModel.predict` over a dataset; returns stacked numpy arrays with the labels."""
+def predict_dataset(model: CFORModel, data: Dataset, batch_size: int = 64,
+                    true_region: bool = False) -> dict[str, np.ndarray]:
+    """Run :meth:`CFORModel.predict` over a dataset; returns stacked numpy arrays with the labels.
+
+    ``true_region``: compute each descriptor with the category network of the item's labelled region (what
+    indexing by true labels needs) instead of its predicted region's.
+    """
     was = model.training
     model.eval()
     out: dict[str, list[np.ndarray]] = {}
     for batch in DataLoader(data, batch_size=batch_size, collate_fn=_stack):
-        pred = model.predict(batch["image"])
+        pred = model.predict(batch["image"], region=batch["region"] if true_region else None)
         for key in ("region", "category", "category_prob", "attribute_scores", "attributes", "descriptor"):
             out.setdefault(key, []).append(pred[key].numpy())
         for key in ("region", "category", "attributes"):
@@ -58,12 +63,16 @@ def train(model: CFORModel, data: Dataset, config: CFORConfig, options: TrainOpt
 def build_index(model: CFORModel, data: Dataset, ids: np.ndarray | None = None,
                 meta: list[dict[str, Any]] | None = None, use_labels: bool = False) -> CFORIndex:
     """Index a database: every item goes to the leaf its predicted (or, with ``use_labels``, true) category
-    belongs to, with its descriptor and thresholded attribute bits."""
-    pred = predict_dataset(model, data)
+    belongs to, with its descriptor (computed by that leaf's region's category network) and thresholded
+    attribute bits. With predicted labels the leaf's region is the predicted region, whose network computed the
+    descriptor; with true labels the descriptor is recomputed by the true region's network."""
+    pred = predict_dataset(model, data, true_region=use_labels)
     onto = model.ontology
     cats = pred["true_category"] if use_labels else pred["category"]
     leaves = [(onto.region_of(onto.categories[c]), onto.categories[c]) for c in cats]
+    spaces = [f"category/{onto.region_names[int(r)]}" for r in
+              (pred["true_region"] if use_labels else pred["region"])]
     index = CFORIndex(onto, model.descriptor_dim, model.config.index_factory)
     ids = np.arange(len(cats)) if ids is None else ids
-    index.add(ids, pred["descriptor"], pred["attributes"], leaves, meta)
+    index.add(ids, pred["descriptor"], pred["attributes"], leaves, meta, spaces=spaces)
     return index

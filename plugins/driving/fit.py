@@ -13,7 +13,7 @@ from zoo_plugins.driving.infer import dataset_tensors, evaluate
 from zoo_plugins.driving.topology import num_silos
 from zoo_plugins.driving.train import train_centralised, train_federated
 
-from zoo._io import atomic_write_text
+from zoo.io import atomic_write_text
 from zoo.engines.trainer import TrainResult
 from zoo.errors import DataError
 

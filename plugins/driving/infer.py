@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from zoo_plugins.driving.data import as_float
 
-from zoo._io import atomic_write_text
+from zoo.io import atomic_write_text
 from zoo.errors import DataError, InputError
 from zoo.metrics import mae, rmse
 

@@ -1,11 +1,11 @@
 """FedAvg, FedProx and SCAFFOLD as :class:`zoo.engines.federated.Algorithm` plug-ins (no engine change needed)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 
-from zoo.engines.federated import Algorithm, LocalContext, LocalRule, ProxRule, WeightedFedAvg, weighted_mean
+from zoo.engines.federated import (
+    AggregationInfo, Algorithm, LocalContext, LocalRule, ProxRule, WeightedFedAvg, weighted_mean,
+)
 from zoo.errors import ConfigError
 from zoo_plugins.fl_baselines.config import FLBaselineConfig
 
@@ -34,7 +34,8 @@ class ControlVariateRule(LocalRule):
     """SCAFFOLD's corrected step ``y <- y - lr (g - c_i + c)`` and option-II update of ``c_i`` at the end.
 
     ``c`` comes in ``ctx.payload["c"]`` and ``c_i`` lives in ``ctx.state["c"]``. Option II:
-    ``c_i+ = c_i - c + (x - y) / (K lr)`` (x the start model, y the final one, K local steps), valid for plain SGD.
+    ``c_i+ = c_i - c + (x - y) / (K lr)`` (x the start model, y the final one, K local steps), valid for plain SGD
+    with a constant learning rate. Row-wise arithmetic: the batched trainer may run it on ``[K, P]`` stacks.
     """
 
     def correct(self, ctx: LocalContext, grad: torch.Tensor) -> torch.Tensor:
@@ -80,11 +81,12 @@ class Scaffold(Algorithm):
 
     def aggregate(
         self, global_vec: torch.Tensor, server_state: dict[str, torch.Tensor], messages: dict[str, torch.Tensor],
-        weights: torch.Tensor, clients: Sequence[int], num_clients: int,
+        weights: torch.Tensor, info: AggregationInfo,
     ) -> torch.Tensor:
         """Model step with the aggregator; ``c`` moves by ``|S|/N`` of the mean control change."""
         new = self.aggregator(global_vec, messages["delta"], weights, server_state)
-        server_state["c"] = server_state["c"] + (len(clients) / num_clients) * weighted_mean(messages["delta_c"], weights)
+        share = len(info.clients) / info.num_clients
+        server_state["c"] = server_state["c"] + share * weighted_mean(messages["delta_c"], weights)
         return new
 
 

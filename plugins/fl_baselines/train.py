@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo._io import atomic_write_json
+from zoo.io import atomic_write_json
 from zoo.engines import federated as fl
 from zoo.options import TrainOptions
 from zoo_plugins.fl_baselines.algorithms import algorithm_for

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -23,6 +24,14 @@ from zoo.dance.skeleton import FOOT_JOINTS
 from zoo.errors import ConfigError
 
 from .model import GCD, data_mask_from
+
+
+class ContrastiveSkipped(UserWarning):
+    """L_nce could not be computed for a batch (it needs negatives from at least two groups)."""
+
+
+NCE_SKIPPED = ("gcd: this batch has a single group, so L_nce (whose negatives take dancers from OTHER groups) is "
+               "skipped for it; train with batch_size >= 2 per device")
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -119,7 +128,11 @@ def gcd_loss(model: GCD, batch: dict[str, torch.Tensor], diffusion: Any | None =
     logs: dict[str, float] = {"simple": float(l_simple.detach()), "geo": float(l_geo.detach()),
                               **{f"geo_{k}": float(v.detach()) for k, v in geo_terms.items()}}
     total = cfg.weights.simple * l_simple + l_geo
-    if cfg.weights.nce > 0 and cfg.num_negatives > 0 and b >= 2:
+    if cfg.weights.nce > 0 and cfg.num_negatives > 0:
+        if b < 2:
+            warnings.warn(NCE_SKIPPED, ContrastiveSkipped, stacklevel=2)
+            logs["nce_skipped"] = 1.0
+            return total, logs
         logits = contrastive_logits(model, diffusion, x0, x_t, x0_hat, t, ctx, w, mask, n_dancers)
         l_nce = ops.info_nce(logits, cfg.temperature)
         total = total + cfg.weights.nce * l_nce

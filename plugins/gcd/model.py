@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo.dance.representation import POSE_DIMS
+from zoo.errors import ConfigError
 
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -297,7 +298,7 @@ class GroupDenoiser(nn.Module):
 # --------------------------------------------------------------------------------------------------- encoder f
 class ContrastiveEncoder(nn.Module):
     """f(x, w): the denoiser's design without cross-attention; a time-aware token is appended to every dancer's
-    sequence; the valid outputs are averaged and mapped to one logit (log f)."""
+    sequence; the valid output frames are averaged (:meth:`readout`) and mapped to one logit (log f)."""
 
     def __init__(self, cfg: Any) -> None:
         super().__init__()
@@ -328,8 +329,22 @@ class ContrastiveEncoder(nn.Module):
         for local, glob in zip(self.local, self.glob):
             h = local(h, valid.reshape(b * n, steps), ctx_local)
             h = glob(h.reshape(b, n * steps, d), valid.reshape(b, n * steps), context, w).reshape(b * n, steps, d)
-        pooled = masked_mean(self.out_norm(h).reshape(b, n * steps, d), valid.reshape(b, n * steps))
-        return self.head(pooled).squeeze(-1)
+        return self.head(self.readout(self.out_norm(h).reshape(b, n, steps, d), valid)).squeeze(-1)
+
+    def readout(self, h: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """The pooled vector ``[B, D]`` of the output sequence ``h [B, N, T+1, D]`` (last token: the time-aware
+        one) with validity ``[B, N, T+1]``, as ``cfg.encoder_pool`` says: ``frames`` averages the valid motion
+        frames of every dancer (the blog: "the output sequence is averaged"), ``tokens`` also averages the
+        appended time-aware tokens, ``first`` takes token 0 (the public code)."""
+        b, n, steps, d = h.shape
+        pool = self.cfg.encoder_pool
+        if pool == "frames":
+            return masked_mean(h[:, :, :-1].reshape(b, n * (steps - 1), d), valid[:, :, :-1].reshape(b, -1))
+        if pool == "tokens":
+            return masked_mean(h.reshape(b, n * steps, d), valid.reshape(b, -1))
+        if pool == "first":
+            return h[:, 0, 0]
+        raise ConfigError(f"gcd: encoder_pool must be 'frames', 'tokens' or 'first', got {pool!r}")
 
 
 class GCD(nn.Module):

@@ -61,6 +61,11 @@ class GDanceRConfig:
     dropout: float = 0.0
     root_residual: bool = True  # decoder's root channels = displacement from y_{t-1}'s root (False: the blog's literal y_t = MLP)
     input_noise: float = 0.0  # std of Gaussian noise on the teacher-forced inputs y_{t-1} (option, see README)
+    # scheduled sampling (Bengio et al. 2015; option): each LSTM input y_{t-1} is the model's OWN previous output
+    # with probability p instead of the ground truth; p grows linearly from 0 to `scheduled_sampling` over the
+    # first `scheduled_sampling_ramp` fraction of the training steps
+    scheduled_sampling: float = 0.0
+    scheduled_sampling_ramp: float = 0.5
     weights: LossWeights = field(default_factory=LossWeights)
     # recipe
     steps: int = 300

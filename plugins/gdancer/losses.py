@@ -44,14 +44,16 @@ def batch_masks(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Ten
     return dancer_valid, frame_valid, dancer_valid[:, :, None] & frame_valid[:, None, :]
 
 
-def gdancer_loss(model: GDanceR, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+def gdancer_loss(model: GDanceR, batch: dict[str, torch.Tensor], sample_prob: float = 0.0
+                 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss of one batch (``motion [B, N, T, 151]``, ``music [B, T, F]``, ``n_dancers [B]``,
-    ``frame_mask [B, T]``) and its terms for the trainer's history."""
+    ``frame_mask [B, T]``) and its terms for the trainer's history; ``sample_prob`` is the scheduled-sampling
+    probability of feeding the model's own previous pose (0: pure teacher forcing)."""
     cfg = model.cfg
     motion = batch["motion"].float()
     dancer_valid, frame_valid, mask = batch_masks(batch)
     target = motion_to_pose(motion, cfg.pose_repr) * mask[..., None].to(motion.dtype)
-    pred = model.teacher_forced(target, batch["music"].float(), dancer_valid, frame_valid)
+    pred = model.teacher_forced(target, batch["music"].float(), dancer_valid, frame_valid, sample_prob=sample_prob)
 
     l_init = masked_mean((pred[:, :, 0] - target[:, :, 0]) ** 2, mask[:, :, 0])
     l_rec = masked_mean((pred[:, :, 1:] - target[:, :, 1:]) ** 2, mask[:, :, 1:])

@@ -162,15 +162,20 @@ class GDanceR(nn.Module):
 
     # ------------------------------------------------------------------------------------------- passes
     def teacher_forced(self, poses: torch.Tensor, music: torch.Tensor, dancer_valid: torch.Tensor,
-                       frame_valid: torch.Tensor, tau0: torch.Tensor | None = None) -> torch.Tensor:
+                       frame_valid: torch.Tensor, tau0: torch.Tensor | None = None, sample_prob: float = 0.0,
+                       generator: torch.Generator | None = None) -> torch.Tensor:
         """Predicted poses ``[B, N, T, P]`` for ground-truth ``poses [B, N, T, P]``: frame 0 from the Initial Pose
-        Generator (tau_0 defaults to the ground-truth first root), frame t from the ground-truth pose at t-1."""
+        Generator (tau_0 defaults to the ground-truth first root), frame t from the ground-truth pose at t-1 or,
+        with probability ``sample_prob`` per dancer and frame (scheduled sampling), from the model's own
+        prediction of frame t-1 (detached), which makes the pass sequential."""
         b, n, t, p = poses.shape
         a, a_mean = self.encode_music(music, frame_valid)
         tau0 = poses[:, :, 0, :3] if tau0 is None else tau0
         y0 = self.initial_poses(a_mean, tau0)
         if t == 1:
             return y0[:, :, None] * dancer_valid[..., None, None].to(y0.dtype)
+        if sample_prob > 0:
+            return self._scheduled(poses, a, y0, tau0, dancer_valid, sample_prob, generator)
         prev = poses[:, :, :-1]
         if self.training and self.cfg.input_noise > 0:  # robustness to the model's own errors at generation time
             prev = prev + self.cfg.input_noise * torch.randn_like(prev)
@@ -184,6 +189,24 @@ class GDanceR(nn.Module):
         y = y.reshape(b, t - 1, n, p).transpose(1, 2)
         out = torch.cat([y0[:, :, None], y], dim=2)
         return out * dancer_valid[..., None, None].to(out.dtype)
+
+    def _scheduled(self, poses: torch.Tensor, a: torch.Tensor, y0: torch.Tensor, tau0: torch.Tensor,
+                   dancer_valid: torch.Tensor, sample_prob: float, generator: torch.Generator | None
+                   ) -> torch.Tensor:
+        """The scheduled-sampling pass of :meth:`teacher_forced`, one frame at a time."""
+        b, n, t, p = poses.shape
+        mask = dancer_valid[..., None].to(poses.dtype)
+        frames, state, previous = [y0 * mask], None, y0 * mask
+        for step in range(1, t):
+            own = torch.rand(b, n, 1, generator=generator).to(poses.device) < sample_prob
+            inp = torch.where(own, previous.detach(), poses[:, :, step - 1])
+            if self.training and self.cfg.input_noise > 0:
+                inp = inp + self.cfg.input_noise * torch.randn_like(inp)
+            h, state = self.lstm(inp.reshape(b * n, 1, p), state)
+            previous = self.fuse_and_decode(h.reshape(b, n, -1), self._tau(inp, tau0), dancer_valid, a[:, step],
+                                            inp[..., :3]) * mask
+            frames.append(previous)
+        return torch.stack(frames, dim=2)
 
     @torch.no_grad()
     def generate(self, music: torch.Tensor, tau0: torch.Tensor, dancer_valid: torch.Tensor,

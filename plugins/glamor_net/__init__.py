@@ -14,6 +14,8 @@ plugin = Plugin(Method(
     variants=[
         Variant("tiny", f"{_P}.config:tiny", "32x32 faces, 48x48 contexts, [8,16,32,32,32] filters"),
         Variant("paper", f"{_P}.config:paper", "96x96 faces, 112x112 contexts, 256-channel maps"),
+        Variant("resnet18", f"{_P}.config:paper_resnet18",
+                "ResNet-18 trunk per branch (the paper's 89.88 % CAER-S model), 112x112 faces, 224x224 contexts"),
     ],
     inputs=[
         Input("face", ("B", 3, "F", "F"), "float", "face crops in [0, 1], F = the variant's face_size"),

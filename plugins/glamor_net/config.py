@@ -18,6 +18,8 @@ CAER_CLASSES: tuple[str, ...] = ("Anger", "Disgust", "Fear", "Happy", "Neutral",
 
 Attention = Literal["gla", "ca", "none"]
 FusionInputs = Literal["face+context", "face", "context"]
+ContextFace = Literal["masked", "visible"]
+Encoder = Literal["conv5", "resnet18"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class GlamorConfig:
 
     Architecture:
         face_size, context_size: input sides (face crop; whole image with the face masked).
+        encoder: ``conv5`` = the paper's 5-layer conv encoders (below); ``resnet18`` = a ResNet-18 trunk (timm,
+            ``pretrained`` from ImageNet where available) for each branch, the backbone of the paper's 89.88 %
+            CAER-S result (not in the public code).
         face_channels, context_channels: filters of the 5 conv3x3-BN-ReLU layers of each encoder; a 2x2 max-pool
             follows every layer except the last (``pool_layers`` of them).
         attention: ``gla`` = Global-Local Attention (score each context cell from [v_f; v_ij], the paper);
@@ -33,7 +38,10 @@ class GlamorConfig:
             ``none`` = plain average pooling of the context map (the paper's "no attention" ablation).
         gla_hidden: width of the GLA scorer Dense -> BN -> ReLU -> Dense(1).
         fusion_inputs: which vectors reach the fusion network (``face+context`` = the full model; ``context`` =
-            ablation setting (ii), where the face still guides the GLA but is not fused).
+            the context-only ablation settings (ii) and (iii), where the face still guides the GLA but is not
+            fused; ``face`` = setting (i)).
+        context_face: ``masked`` = the context input has the face box set to zero (the paper's input; settings
+            ii and iv); ``visible`` = the whole image, face included (the paper's ablation setting iii).
         fusion_hidden: width of each fusion scorer Dense -> ReLU -> Dense(1).
         classifier_hidden, dropout: the final Dense -> ReLU -> Dropout -> Dense(num_classes).
     Data and recipe:
@@ -47,6 +55,8 @@ class GlamorConfig:
 
     num_classes: int = 7
     class_names: tuple[str, ...] = CAER_CLASSES
+    encoder: Encoder = "conv5"
+    pretrained: bool = False
     face_size: int = 96
     context_size: int = 112
     face_channels: tuple[int, ...] = (32, 64, 128, 256, 256)
@@ -55,6 +65,7 @@ class GlamorConfig:
     attention: Attention = "gla"
     gla_hidden: int = 128
     fusion_inputs: FusionInputs = "face+context"
+    context_face: ContextFace = "masked"
     fusion_hidden: int = 128
     classifier_hidden: int = 128
     dropout: float = 0.5
@@ -89,6 +100,10 @@ class GlamorConfig:
         if self.fusion_inputs not in ("face+context", "face", "context"):
             raise ConfigError("GlamorConfig.fusion_inputs must be 'face+context', 'face' or 'context', got "
                               f"{self.fusion_inputs!r}")
+        if self.context_face not in ("masked", "visible"):
+            raise ConfigError(f"GlamorConfig.context_face must be 'masked' or 'visible', got {self.context_face!r}")
+        if self.encoder not in ("conv5", "resnet18"):
+            raise ConfigError(f"GlamorConfig.encoder must be 'conv5' or 'resnet18', got {self.encoder!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"GlamorConfig.dropout must be in [0, 1), got {self.dropout}")
 
@@ -96,6 +111,14 @@ class GlamorConfig:
 def paper() -> GlamorConfig:
     """The published network: 96x96 faces, 112x112 contexts, 256-channel maps (6x6 face, 7x7 context), 60 epochs."""
     return GlamorConfig()
+
+
+def paper_resnet18() -> GlamorConfig:
+    """The paper's ResNet-18 GLAMOR-Net (89.88 % on CAER-S): a ResNet-18 trunk per branch (512-channel maps).
+
+    The paper gives no input sizes for it; chosen here: 112x112 faces (a 4x4 map) and 224x224 contexts (7x7, as
+    the conv encoder's 7x7 at 112), ImageNet's scale for ResNet-18; the rest is the paper variant's."""
+    return GlamorConfig(encoder="resnet18", face_size=112, context_size=224, context_resize=(256, 342))
 
 
 def tiny() -> GlamorConfig:

@@ -107,7 +107,8 @@ class CaerScenes(Dataset):
             face = image.new_zeros(3, cfg.face_size, cfg.face_size)
             masked = image
         else:
-            face, masked = crop_face(image, frame.box, cfg.face_size), mask_face(image, frame.box)
+            face = crop_face(image, frame.box, cfg.face_size)
+            masked = mask_face(image, frame.box) if cfg.context_face == "masked" else image
         if self.train and any(cfg.context_resize):
             context = random_crop(_resize(masked, cfg.context_resize), cfg.context_size, self.generator)
         else:
@@ -137,16 +138,18 @@ def load_ncaer_s(root: str | Path, split: str, config: GlamorConfig) -> CaerScen
 
 
 def synthetic(config: GlamorConfig, split: str, seed: int = 0) -> Any:
-    """Synthetic scenes at the variant's face/context sizes (``train`` and ``test`` use different seeds)."""
+    """Synthetic scenes at the variant's face/context sizes (``train`` and ``test`` use different seeds); with
+    ``context_face="visible"`` the context input is the whole scene, face included (setting iii)."""
     from zoo.data.synthetic.faces_in_context import make_faces_in_context
 
     if split not in ("train", "val", "test"):
         raise ConfigError(f"synthetic split must be train, val or test, got {split!r}")
     n = config.train_size if split == "train" else config.test_size
     offset = {"train": 0, "val": 1, "test": 2}[split]
-    return make_faces_in_context(n, seed=seed * 10 + offset, num_classes=config.num_classes,
+    data = make_faces_in_context(n, seed=seed * 10 + offset, num_classes=config.num_classes,
                                  class_names=config.class_names, scene_size=config.context_size,
                                  face_size=config.face_size)
+    return data.with_face_visible() if config.context_face == "visible" else data
 
 
 def make_data(config: GlamorConfig, source: str, split: str) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo._io import atomic_write_json
+from zoo.io import atomic_write_json
 from zoo.errors import ConfigError, InputError
 from zoo_plugins.glamor_net.config import GlamorConfig
 from zoo_plugins.glamor_net.preprocess import face_and_context, parse_box
@@ -79,13 +79,14 @@ def _image_and_box(options: Mapping[str, Any]) -> tuple[torch.Tensor, tuple[floa
 def prepare_inputs(config: GlamorConfig, options: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """``--image scene.jpg --face x,y,w,h`` -> ``{"face": (1, 3, F, F), "context": (1, 3, S, S)}``."""
     image, box = _image_and_box(options)
-    face, context = face_and_context(image, box, config.face_size, config.context_size, config.context_resize)
+    face, context = face_and_context(image, box, config.face_size, config.context_size, config.context_resize,
+                                     mask=config.context_face == "masked")
     return {"face": face[None], "context": context[None]}
 
 
 def attention_picture(context: torch.Tensor | None, attention: torch.Tensor, path: Path, *, titles: list[str]) -> Path:
     """One panel per sample: the masked context with its attention map (upsampled) laid over it."""
-    from zoo.viz._mpl import pyplot, save_png
+    from zoo.viz.mpl import pyplot, save_png
 
     plt = pyplot()
     n = attention.shape[0]

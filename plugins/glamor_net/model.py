@@ -75,6 +75,28 @@ class GlobalLocalAttention(nn.Module):
         return v_c, attention.view(b, h, w)
 
 
+class ResNetEncoder(nn.Module):
+    """A ResNet-18 trunk (timm ``resnet18`` without pooling and classifier): (B, 3, H, W) -> (B, 512, H/32, W/32)."""
+
+    def __init__(self, pretrained: bool = False) -> None:
+        super().__init__()
+        from zoo.compat import import_timm
+
+        self.trunk = import_timm().create_model("resnet18", pretrained=pretrained, num_classes=0, global_pool="")
+        self.out_channels = int(self.trunk.num_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The last feature map."""
+        return self.trunk.forward_features(x)
+
+
+def build_encoder(config: GlamorConfig, channels: Sequence[int]) -> nn.Module:
+    """The face or context encoder of ``config.encoder``."""
+    if config.encoder == "resnet18":
+        return ResNetEncoder(config.pretrained)
+    return ConvEncoder(channels, config.pool_layers)
+
+
 def _scorer(dim: int, hidden: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, 1))
 
@@ -99,8 +121,8 @@ class GlamorNet(nn.Module):
     def __init__(self, config: GlamorConfig) -> None:
         super().__init__()
         self.config = config
-        self.face_encoder = ConvEncoder(config.face_channels, config.pool_layers)
-        self.context_encoder = ConvEncoder(config.context_channels, config.pool_layers)
+        self.face_encoder = build_encoder(config, config.face_channels)
+        self.context_encoder = build_encoder(config, config.context_channels)
         df, dc = self.face_encoder.out_channels, self.context_encoder.out_channels
         self.attention = GlobalLocalAttention(df, dc, config.gla_hidden, config.attention)
         self.fusion = AdaptiveFusion(df, dc, config.fusion_hidden) if config.fusion_inputs == "face+context" else None

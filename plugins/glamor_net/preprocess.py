@@ -60,16 +60,17 @@ def crop_face(image: torch.Tensor, box: Sequence[float], size: int) -> torch.Ten
 
 
 def face_and_context(image: torch.Tensor, box: Sequence[float], face_size: int, context_size: int,
-                     context_resize: tuple[int, int] = (0, 0)) -> tuple[torch.Tensor, torch.Tensor]:
+                     context_resize: tuple[int, int] = (0, 0), mask: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """(face (3, F, F), context (3, S, S)) from an image (3, H, W) in [0, 1] and its face box ``(x, y, w, h)``.
 
     With ``context_resize=(H', W')`` the masked image is resized to it and centre-cropped to ``S`` (the code's test
-    preprocessing); with ``(0, 0)`` it is resized straight to ``S x S``.
+    preprocessing); with ``(0, 0)`` it is resized straight to ``S x S``. ``mask=False`` keeps the face visible in
+    the context (the paper's ablation setting iii).
     """
     if image.dim() != 3 or image.shape[0] != 3:
         raise InputError(f"expected an RGB image tensor (3, H, W), got shape {tuple(image.shape)}")
     face = crop_face(image, box, face_size)
-    masked = mask_face(image, box)
+    masked = mask_face(image, box) if mask else image
     if not any(context_resize):
         return face, _resize(masked, (context_size, context_size))
     return face, center_crop(_resize(masked, context_resize), context_size)

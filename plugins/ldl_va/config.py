@@ -46,7 +46,10 @@ class LDLVAConfig:
     back-propagate through the neighbours' predictions and features (the code does not).
     Losses: ``loss="ldl"`` (the method) or ``"ce"`` (the plain cross-entropy baseline on the given labels);
     ``gamma`` weighs L_D. Noise: ``label_noise`` flips that fraction of the *training* labels to another class
-    (seeded by ``noise_seed``), the paper's synthetic-noise protocol.
+    (seeded by ``noise_seed``), the paper's synthetic-noise protocol. ``va_source`` (synthetic data only):
+    ``independent`` = pseudo-VA predicted from the face pixels by a regressor fitted on a separate annotated set
+    (:mod:`zoo.data.synthetic.pseudo_va`; like the paper's pseudo-VA from another dataset's model), ``clean`` =
+    VA drawn around the CLEAN class (which hands the method the true label; kept for comparison).
     Recipe: Adam, ``lr`` x0.1 at ``lr_milestones_epochs``; ``pad``-pixel pad + random crop + horizontal flip.
     """
 
@@ -75,6 +78,7 @@ class LDLVAConfig:
     center_repulsion_lr: float = 0.1
     label_noise: float = 0.0
     noise_seed: int = 0
+    va_source: str = "independent"
     train_size: int = 12271
     test_size: int = 3068
     epochs: int = 60
@@ -102,6 +106,8 @@ class LDLVAConfig:
             raise ConfigError(f"LDLVAConfig.lambda_init must be in (0, 1), got {self.lambda_init}")
         if not 0.0 <= self.label_noise < 1.0:
             raise ConfigError(f"LDLVAConfig.label_noise must be in [0, 1), got {self.label_noise}")
+        if self.va_source not in ("independent", "clean"):
+            raise ConfigError(f"LDLVAConfig.va_source must be 'independent' or 'clean', got {self.va_source!r}")
         if self.delta <= 0:
             raise ConfigError(f"LDLVAConfig.delta must be > 0, got {self.delta}")
 

@@ -107,18 +107,26 @@ class WithNeighbours(Dataset):
 
 
 def synthetic(config: LDLVAConfig, split: str, seed: int = 0) -> FaceSet:
-    """Synthetic faces (the face crops of ``faces_in_context``) with VA following the clean class; the training
-    split gets ``config.label_noise`` flipped labels."""
+    """Synthetic faces (the face crops of ``faces_in_context``; 10 % show another class than their clean one) with
+    valence-arousal from ``config.va_source``: ``independent`` = pseudo-VA of a regressor fitted on a separate
+    annotated set and applied to these faces' pixels (:mod:`zoo.data.synthetic.pseudo_va`), ``clean`` = drawn
+    around the clean class. The training split gets ``config.label_noise`` flipped labels."""
     from zoo.data.synthetic.faces_in_context import make_faces_in_context
 
     if split not in ("train", "val", "test"):
         raise ConfigError(f"synthetic split must be train, val or test, got {split!r}")
     n = config.train_size if split == "train" else config.test_size
     offset = {"train": 0, "val": 1, "test": 2}[split]
-    raw = make_faces_in_context(n, seed=seed * 10 + offset, num_classes=config.num_classes,
-                                class_names=config.class_names, scene_size=16, face_size=config.image_size,
-                                face_ambiguity=0.1, context_ambiguity=0.0, distractors=0, pixel_noise=0.15)
-    data = FaceSet(raw.clean_labels, raw.va, tuple(config.class_names), faces=raw.faces)
+    faces = dict(num_classes=config.num_classes, class_names=config.class_names, scene_size=16,
+                 face_size=config.image_size, face_ambiguity=0.1, context_ambiguity=0.0, distractors=0,
+                 pixel_noise=0.15)
+    raw = make_faces_in_context(n, seed=seed * 10 + offset, **faces)
+    va = raw.va
+    if config.va_source == "independent":
+        from zoo.data.synthetic.pseudo_va import annotate
+
+        va = annotate(raw.faces, seed=seed, **faces)
+    data = FaceSet(raw.clean_labels, va, tuple(config.class_names), faces=raw.faces)
     return inject_label_noise(data, config.label_noise, config.noise_seed) if split == "train" else data
 
 

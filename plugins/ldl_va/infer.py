@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo._io import atomic_write_json
+from zoo.io import atomic_write_json
 from zoo.errors import ConfigError, InputError
 from zoo_plugins.ldl_va.config import LDLVAConfig
 

@@ -12,7 +12,7 @@ from zoo_plugins.ldl_va.config import LDLVAConfig
 
 def build_backbone(config: LDLVAConfig) -> nn.Module:
     """``timm.create_model(config.backbone, pretrained=False, num_classes=0)`` with the tiny overrides applied."""
-    from zoo._compat import import_timm
+    from zoo.compat import import_timm
 
     timm = import_timm()
     kwargs: dict[str, Any] = {}

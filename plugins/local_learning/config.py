@@ -31,10 +31,13 @@ class LocalLearningConfig:
     aux_depth: int = 2  # AugLocal d
     pyramid_coeff: float = 0.5  # AugLocal c
     ema_momentum: float = 0.995  # MAN m
+    ema_update: str = "after_local_backward"  # MAN: reference code's update point; "after_step": after optimizer.step
     ixx_1: float = 5.0  # InfoPro reconstruction weight at the first module
     ixx_2: float = 0.0  # ... at the last module (linear in depth)
     ixy_1: float = 0.5  # InfoPro/MAN auxiliary CE weight at the first module
     ixy_2: float = 0.0
+    loss_weights_by: str = ""  # "module" (InfoPro) or "stage" (MAN's code); "" = the method's reference choice
+    recon_loss: str = "bce"  # InfoPro/MAN reconstruction: sigmoid decoder + BCE (reference code); "mse"
     # recipe (SGD + Nesterov, cosine with linear warm-up)
     steps: int = 300
     batch_size: int = 64
@@ -43,6 +46,9 @@ class LocalLearningConfig:
     weight_decay: float = 1e-4
     warmup_steps: int = 20
     schedule: str = "cosine"
+    grad_clip: float | None = None
+    amp: bool = False
+    mode: str = "local"  # engine mode: "local" (a), "per_module" (b), "end_to_end" (e)
 
 
 def _tiny(aux: str = "dgl", **kw: object) -> LocalLearningConfig:

@@ -24,6 +24,11 @@ def _out_channels(layers: list[nn.Module]) -> list[int]:
     return [int(getattr(layer, "out_channels")) for layer in layers]
 
 
+def layer_stage(layer: int, blocks_per_stage: int) -> int:
+    """Network stage (1, 2, 3) of layer ``layer`` in the flat list (0 is the stem, stage 0)."""
+    return 0 if layer == 0 else (layer - 1) // blocks_per_stage + 1
+
+
 def auglocal_boundaries(num_layers: int, num_modules: int, depth: int) -> tuple[int, ...]:
     """AugLocal's split: K is reduced by d so the last d layers train with the final classifier.
 
@@ -50,23 +55,26 @@ def build_local_net(method: str, config: LocalLearningConfig) -> LocalNet:
     else:
         bounds = split_boundaries(num_layers, config.num_modules)
     num_aux = len(bounds) - 1
+    by = config.loss_weights_by or ("stage" if method == "man" else "module")
     aux: list[nn.Module] = []
     for k in range(num_aux):
         last = bounds[k] - 1  # index of the module's last layer
+        stage = layer_stage(bounds[k], config.blocks_per_stage)  # stage of the layer after the boundary
+
+        def weights(k: int = k, stage: int = stage) -> tuple[float, float]:
+            return (depth_weight(config.ixx_1, config.ixx_2, k, len(bounds), stage, by),
+                    depth_weight(config.ixy_1, config.ixy_2, k, len(bounds), stage, by))
+
         if method == "auglocal":
             depth = auglocal_depth(config.aux_depth, k, num_aux, config.pyramid_coeff)
             picked = auglocal_sample(last, num_layers, depth)
             aux.append(AugLocalAux(channels[last], [channels[i] for i in picked], config.num_classes))
         elif method == "man":
-            aux.append(MANAux(layers[bounds[k]], config.in_channels, config.num_classes,
-                              depth_weight(config.ixx_1, config.ixx_2, k, len(bounds)),
-                              depth_weight(config.ixy_1, config.ixy_2, k, len(bounds)),
-                              config.ema_momentum, config.aux_feature_dim))
+            aux.append(MANAux(layers[bounds[k]], config.in_channels, config.num_classes, *weights(),
+                              config.ema_momentum, config.aux_feature_dim, config.recon_loss, config.ema_update))
         elif config.aux == "infopro":
-            aux.append(InfoProAux(channels[last], config.in_channels, config.num_classes,
-                                  depth_weight(config.ixx_1, config.ixx_2, k, len(bounds)),
-                                  depth_weight(config.ixy_1, config.ixy_2, k, len(bounds)),
-                                  config.aux_feature_dim))
+            aux.append(InfoProAux(channels[last], config.in_channels, config.num_classes, *weights(),
+                                  config.aux_feature_dim, config.recon_loss))
         elif config.aux == "dgl":
             aux.append(ConvClassifierAux(channels[last], config.num_classes, config.aux_feature_dim))
         else:
@@ -76,7 +84,7 @@ def build_local_net(method: str, config: LocalLearningConfig) -> LocalNet:
 
 
 def update_momentum_copies(net: LocalNet) -> None:
-    """MAN: move every EMA copy towards its live layer (call after each optimizer step)."""
+    """MAN with ``ema_update="after_step"``: move every EMA copy towards its live layer after the optimizer step."""
     for aux in net.aux:
-        if isinstance(aux, MANAux):
+        if isinstance(aux, MANAux) and aux.ema_update == "after_step":
             aux.update_ema()

@@ -25,6 +25,8 @@ plugin = Plugin(Method(
         Option("size", "str", "paper", "model size from the paper's table or counted from the parameters",
                choices=("paper", "params")),
         Option("t", "int", None, "maximum edges between two silos (t_max)"),
+        Option("preset", "str", None, "named time model: 'published' (the public code's; reproduces the paper's "
+               "cycle-time table) or 'blog' (the blog's formulas)", choices=("published", "blog")),
         Option("cycle_time", "str", None, "cycle-time statistic", choices=("max", "cycle_mean")),
         Option("core_bps", "float", None, "core-network bandwidth term (bits/s) of the public code's time model"),
         Option("up_bps", "float", None, "silo up/down link bandwidth (bits/s)"),

@@ -9,6 +9,8 @@ Options (CLI ``--key value`` or ``zoo.infer(model, inputs, **options)``):
   ``compute_ms``/``sim_rounds`` are used.
 * ``size``: ``paper`` (default: the number the paper/code uses as M, in "bits") or ``params`` (the true size in
   bits of the fp32 parameters of the dataset's model as built here).
+* ``preset``: a named time model, ``published`` (reproduces the paper's cycle-time table) or ``blog``; the
+  options below override it.
 * ``t`` (or ``t_max``), ``cycle_time`` (max | cycle_mean), ``core_bps``, ``up_bps``, ``recursion``, ``rounds``.
 """
 from __future__ import annotations
@@ -21,13 +23,15 @@ import torch
 
 from zoo.errors import ConfigError
 
-from .config import MultigraphConfig
+from .config import MultigraphConfig, with_time_model
 from .design import Design, design, format_table, time_model_of
 from .model import build_arch, model_bits, profile
 from .underlay import Underlay, load_underlay, underlay_from_matrix
 
 def configured(cfg: MultigraphConfig, options: Mapping[str, Any]) -> MultigraphConfig:
     """``cfg`` with the time-model options that were given (not ``None``) applied."""
+    if options.get("preset") is not None:
+        cfg = with_time_model(cfg, str(options["preset"]))
     changes: dict[str, Any] = {}
     if options.get("t") is not None:
         changes["t_max"] = int(options["t"])
@@ -106,7 +110,7 @@ def save(outputs: Mapping[str, Any], out_dir: Path, options: Mapping[str, Any]) 
 
     import numpy as np
 
-    from zoo._io import atomic_write_text
+    from zoo.io import atomic_write_text
 
     from .multigraph import Multigraph
     from .viz import draw_multigraph, draw_overlay, draw_underlay, positions

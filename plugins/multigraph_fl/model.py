@@ -103,7 +103,7 @@ class DigitsMLP(nn.Module):
 
 def resnet18(num_classes: int = 80) -> nn.Module:
     """torchvision's ResNet-18 (GroupNorm, 32 groups) with an ``num_classes``-way head."""
-    from zoo._compat import import_torchvision
+    from zoo.compat import import_torchvision
 
     tv = import_torchvision()
     return tv.models.resnet18(num_classes=num_classes, norm_layer=lambda c: nn.GroupNorm(32, c))

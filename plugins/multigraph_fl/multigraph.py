@@ -102,6 +102,34 @@ class CycleTrace:
     period_from: int | None
 
 
+class ElapsedRecursion:
+    """The public code's delay recursion, one round at a time (see module docstring); times in ms.
+
+    ``step(strong)`` advances to a round whose strong links are ``strong`` (receiver-major) and returns its cycle
+    time; the first call is round 0 (every overlay link strong, whatever is passed).
+    """
+
+    def __init__(self, mg: Multigraph, self_ms: float, mode: str = "max") -> None:
+        self.mg, self.self_ms, self.mode = mg, float(self_ms), mode
+        self.recorded = mg.delays.copy()  # the delay each link carried in the previous round
+        self.prev_strong = mg.overlay.copy()
+        self.k = 0
+
+    def step(self, strong: np.ndarray) -> float:
+        """Cycle time (ms) of the next round."""
+        links, base = self.mg.overlay, self.mg.delays
+        strong = links & np.asarray(strong, dtype=bool) if self.k > 0 else links.copy()
+        d = np.where(strong & self.prev_strong, base,
+                     np.where(strong, np.maximum(self.self_ms, base - self.recorded), 0.0))
+        tau = round_cycle_time(d, links, strong, self.self_ms, self.mode)
+        weak = links & ~strong
+        d = np.where(weak, np.where(self.prev_strong, tau, tau + self.recorded), d)
+        self.recorded = np.where(links, d, 0.0)
+        self.prev_strong = strong
+        self.k += 1
+        return tau
+
+
 def simulate_cycle_time(mg: Multigraph, self_ms: float, rounds: int, mode: str = "max",
                         recursion: str = "elapsed") -> CycleTrace:
     """Mean cycle time of training ``rounds`` rounds over the multigraph's states (see module docstring)."""
@@ -112,15 +140,12 @@ def simulate_cycle_time(mg: Multigraph, self_ms: float, rounds: int, mode: str =
     if recursion != "elapsed":
         raise ConfigError(f"recursion must be 'elapsed' or 'blog', got {recursion!r}")
     s_max = mg.num_states
-    links = mg.overlay
-    base = mg.delays
-    recorded = base.copy()  # the delay each link carried in the previous round (elapsed time while weak)
-    prev_strong = links.copy()
+    rec = ElapsedRecursion(mg, self_ms, mode)
     taus: list[float] = []
     snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for k in range(rounds):
         if k % s_max == 0 and k > 0:
-            key = (recorded.copy(), prev_strong.copy())
+            key = (rec.recorded.copy(), rec.prev_strong.copy())
             last = snapshots.get(k - s_max)
             if last is not None and np.allclose(last[0], key[0], rtol=1e-12, atol=1e-9) and (last[1] == key[1]).all():
                 period = taus[k - s_max:k]
@@ -129,14 +154,7 @@ def simulate_cycle_time(mg: Multigraph, self_ms: float, rounds: int, mode: str =
                 total = sum(taus) + full * sum(period) + sum(period[:part])
                 return CycleTrace(taus, total / rounds, rounds, k - s_max)
             snapshots[k] = key
-        strong = mg.state(k % s_max) if k > 0 else links.copy()
-        d = np.where(strong & prev_strong, base, np.where(strong, np.maximum(self_ms, base - recorded), 0.0))
-        tau = round_cycle_time(d, links, strong, self_ms, mode)
-        weak = links & ~strong
-        d = np.where(weak, np.where(prev_strong, tau, tau + recorded), d)
-        recorded = np.where(links, d, 0.0)
-        prev_strong = strong
-        taus.append(tau)
+        taus.append(rec.step(mg.state(k % s_max)))
     return CycleTrace(taus, float(np.mean(taus)), rounds, None)
 
 

@@ -20,10 +20,10 @@ from zoo.engines.trainer import TrainResult
 from zoo.errors import ConfigError
 
 from .config import MultigraphConfig
-from .delay import link_delays, round_cycle_time
+from .delay import link_delays
 from .design import time_model_of
 from .model import model_bits
-from .multigraph import Multigraph, build_multigraph
+from .multigraph import ElapsedRecursion, Multigraph, build_multigraph
 from .topologies import ring_overlay
 from .underlay import connectivity, load_underlay
 
@@ -38,25 +38,14 @@ def silo_multigraph(cfg: MultigraphConfig, model: nn.Module) -> Multigraph:
 
 
 class MultigraphClock:
-    """Simulated seconds of each round: the 'elapsed' delay recursion of :mod:`.multigraph`, step by step."""
+    """Simulated seconds of each training round: :class:`~.multigraph.ElapsedRecursion` over the plans' strong links."""
 
     def __init__(self, mg: Multigraph, self_ms: float, mode: str) -> None:
-        self.mg, self.self_ms, self.mode = mg, self_ms, mode
-        self.recorded = mg.delays.copy()
-        self.prev = mg.overlay.copy()
-        self.k = 0
+        self.recursion = ElapsedRecursion(mg, self_ms, mode)
 
     def __call__(self, plan: Any) -> float:
         """Advance one round (the plan's strong links) and return its cycle time in seconds."""
-        links, base = self.mg.overlay, self.mg.delays
-        strong = links & plan.strong.numpy() if self.k > 0 else links.copy()
-        d = np.where(strong & self.prev, base, np.where(strong, np.maximum(self.self_ms, base - self.recorded), 0.0))
-        tau = round_cycle_time(d, links, strong, self.self_ms, self.mode)
-        weak = links & ~strong
-        d = np.where(weak, np.where(self.prev, tau, tau + self.recorded), d)
-        self.recorded, self.prev = np.where(links, d, 0.0), strong
-        self.k += 1
-        return tau / 1e3
+        return self.recursion.step(plan.strong.cpu().numpy()) / 1e3
 
 
 def _loss(model: nn.Module, batch: Any) -> torch.Tensor:
@@ -95,10 +84,11 @@ def evaluate(model: nn.Module, data: Any) -> dict[str, float]:
     return {"accuracy": accuracy(model, test)}
 
 
-def train_dpasgd(model: nn.Module, data: Any, config: MultigraphConfig, options: Any) -> TrainResult:
-    """Train the silos' copies of ``model`` with DPASGD over the multigraph; load their average into ``model``."""
+def make_simulator(model: nn.Module, data: Any, config: MultigraphConfig, seed: int) -> Any:
+    """The engine's decentralised simulator for DPASGD over the multigraph (one Adam per silo, kept across rounds,
+    ``lr_schedule`` per local step; stale models over weak links; the multigraph clock)."""
     cfg = config
-    from zoo.engines.federated import DecentralizedSimulator, LocalRecipe, flat
+    from zoo.engines.federated import DecentralizedSimulator, LocalRecipe
     from zoo.engines.federated.client import FederatedData
 
     federated = data.federated if hasattr(data, "federated") else data
@@ -108,17 +98,29 @@ def train_dpasgd(model: nn.Module, data: Any, config: MultigraphConfig, options:
     if federated.num_clients != mg.num_nodes:
         raise ConfigError(f"the data has {federated.num_clients} silos but network {cfg.network!r} has "
                           f"{mg.num_nodes}")
-    seed = int(getattr(options, "seed", cfg.seed))
-    rounds = int(getattr(options, "steps", None) or cfg.rounds)
     torch.manual_seed(seed)
-    recipe = LocalRecipe(steps=cfg.local_steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                         optimizer=cfg.optimizer)  # type: ignore[arg-type]
+    recipe = LocalRecipe(steps=cfg.local_steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
+                         lr_schedule=cfg.lr_schedule, schedule_unit="step")  # type: ignore[arg-type]
     eval_set = getattr(data, "test", None)
     sim = DecentralizedSimulator(
         model, _loss, federated, mg.topology(cfg.weak, cfg.local_coeff), recipe=recipe, seed=seed,
         history=max(cfg.t_max - 1, 0), clock=MultigraphClock(mg, cfg.local_steps * cfg.compute_ms, cfg.cycle_time),
         eval_fn=(lambda m: {"accuracy": accuracy(m, eval_set)}) if eval_set is not None else None,
     )
+    sim.multigraph = mg
+    return sim
+
+
+def train_dpasgd(model: nn.Module, data: Any, config: MultigraphConfig, options: Any) -> TrainResult:
+    """Train the silos' copies of ``model`` with DPASGD over the multigraph; load their average into ``model``."""
+    cfg = config
+    from zoo.engines.federated import flat
+
+    seed = int(getattr(options, "seed", cfg.seed))
+    rounds = int(getattr(options, "steps", None) or cfg.rounds)
+    sim = make_simulator(model, data, cfg, seed)
+    mg = sim.multigraph
+    eval_set = getattr(data, "test", None)
     history = sim.run(rounds, eval_every=max(rounds // 4, 1))
     flat.load_flat(model, sim.average_vector())
     series = history.series()
@@ -138,7 +140,7 @@ def train_dpasgd(model: nn.Module, data: Any, config: MultigraphConfig, options:
     if out_dir:
         from pathlib import Path
 
-        from zoo._io import atomic_write_json
+        from zoo.io import atomic_write_json
         from zoo.viz import training_curves
 
         path = Path(out_dir)

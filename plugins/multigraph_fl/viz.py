@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.viz._mpl import pyplot, save_png
+from zoo.viz.mpl import pyplot, save_png
 
 from .multigraph import Multigraph
 from .underlay import Underlay

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from zoo._compat import import_timm
+from zoo.compat import import_timm
 
 NAME = "zoo_sac_cnn"
 

@@ -27,8 +27,12 @@ class SACConfig:
     Architecture (paper symbols in brackets):
         backbone: a timm model name; ``zoo_sac_cnn`` is the small CNN this plugin registers with timm.
         num_classes [N], class_names: the dataset's classes; names are tokenised into words for the class
-            embedding. Empty ``class_names`` means placeholder names ``class_1 .. class_N`` (give the dataset's
-            names with ``zoo.build("sac-paper", class_names=ds.class_names)``).
+            embedding. Empty ``class_names`` means placeholder names ``class_1 .. class_N``: then every class
+            name is "class" + a unique number, so the word-embedding + GRU branch degenerates into a learned
+            class-id embedding and SAC loses what its class names bring. Building so warns
+            (:class:`~zoo_plugins.sac.model.PlaceholderNamesWarning`) and training refuses unless
+            ``allow_placeholder_names`` (give the dataset's names with
+            ``zoo.build("sac-paper", class_names=ds.class_names)``).
         top_k [k]: number of coarse candidates re-assessed (paper 10; public code 5).
         max_words: class names are trimmed / zero-padded to this many words (paper 4; code 3).
         word_dim: word-embedding size (paper 300). word_vectors: optional GloVe-format text file; words it lacks,
@@ -72,6 +76,7 @@ class SACConfig:
     std: tuple[float, ...] = (1.0,)
     num_classes: int = 10
     class_names: tuple[str, ...] = DIGIT_NAMES
+    allow_placeholder_names: bool = False
     top_k: int = 3
     max_words: int = 4
     word_dim: int = 16

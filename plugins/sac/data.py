@@ -293,7 +293,7 @@ def detect_layout(root: str | Path) -> str:
 def build_transform(config: SACConfig, train: bool) -> Callable[[Any], torch.Tensor]:
     """Resize to ``image_size * resize_ratio``, random (train) or centre (test) crop of ``image_size``, horizontal
     flip (train), tensor, normalisation with the config's mean/std."""
-    from zoo._compat import import_torchvision
+    from zoo.compat import import_torchvision
 
     t = import_torchvision().transforms
     size = config.image_size

@@ -1,4 +1,5 @@
-"""Demonstration on real data: a small CNN alone versus the same CNN with SAC, on scikit-learn digits.
+"""A small CNN alone versus the same CNN with SAC: on scikit-learn digits (real, coarse) or on the synthetic
+fine-grained task of :mod:`zoo_plugins.sac.finegrained` (``--task fine-grained``).
 
 Both arms use the same backbone (``zoo_sac_cnn``, the tiny variant's), the same data split, the same optimizer,
 learning-rate schedule, batch size and number of steps, and the same seeds (model initialisation and batch order).
@@ -6,7 +7,8 @@ The baseline trains the backbone's classifier with cross-entropy; SAC trains ``C
 (so each SAC step costs about 2x the forward/backward work). Reported: test top-1 accuracy, mean and standard
 deviation over the seeds, of the baseline, of SAC's fused prediction, and of each SAC classifier alone.
 
-Run: ``.venv/bin/python benchmarks/bench_sac_digits.py [--seeds 0 1 2] [--steps 150 600] [--threads 1]``
+Run: ``.venv/bin/python benchmarks/bench_sac_digits.py [--seeds 0 1 2] [--steps 150 600] [--threads 1]`` or
+``.venv/bin/python -m zoo_plugins.sac.experiments --task fine-grained --seeds 0 1 2 3 4 --steps 300 1000``.
 """
 from __future__ import annotations
 
@@ -29,12 +31,32 @@ from zoo_plugins.sac.model import SACModel
 from zoo_plugins.sac.train import evaluate, recipe_for, train
 
 
-def baseline_accuracy(config: SACConfig, seed: int) -> float:
+def task_data(task: str, seed: int = 0) -> tuple[Any, Any]:
+    """(train, test) of ``digits`` or ``fine-grained`` (1,000 / 500 images, 20 classes; seed 0 = one fixed task)."""
+    if task == "digits":
+        return digits("train"), digits("test")
+    from zoo_plugins.sac.finegrained import make_fine_grained
+
+    return make_fine_grained(1000, seed=seed), make_fine_grained(500, seed=seed + 1)
+
+
+def task_config(task: str) -> SACConfig:
+    """The tiny recipe, adapted to the task's images and classes."""
+    if task == "digits":
+        return tiny()
+    from zoo_plugins.sac.finegrained import class_names
+
+    names = class_names()
+    return dataclasses.replace(tiny(), in_chans=3, image_size=16, mean=(0.0,) * 3, std=(1.0,) * 3,
+                               num_classes=len(names), class_names=names)
+
+
+def baseline_accuracy(config: SACConfig, seed: int, task: str = "digits") -> float:
     """Test top-1 of the backbone alone, trained with cross-entropy and SAC's recipe."""
     torch.manual_seed(seed)
     model = create_backbone(config.backbone, num_classes=config.num_classes, in_chans=config.in_chans,
                             width=config.backbone_width)
-    train_set, test_set = digits("train"), digits("test")
+    train_set, test_set = task_data(task)
 
     def loss_fn(m: Any, batch: Any) -> torch.Tensor:
         images, labels = batch
@@ -46,12 +68,13 @@ def baseline_accuracy(config: SACConfig, seed: int) -> float:
         return float((model(test_set.images).argmax(-1) == test_set.labels).float().mean())
 
 
-def sac_accuracy(config: SACConfig, seed: int) -> dict[str, float]:
+def sac_accuracy(config: SACConfig, seed: int, task: str = "digits") -> dict[str, float]:
     """Test top-1 of SAC (fused, 1st and 2nd classifier) trained with the same recipe and seed."""
     torch.manual_seed(seed)
     model = SACModel(config)
-    train(model, digits("train"), config, TrainOptions(progress=False, seed=seed))
-    return evaluate(model, digits("test"))
+    train_set, test_set = task_data(task)
+    train(model, train_set, config, TrainOptions(progress=False, seed=seed))
+    return evaluate(model, test_set)
 
 
 def _stats(values: Sequence[float]) -> str:
@@ -60,18 +83,19 @@ def _stats(values: Sequence[float]) -> str:
     return f"{100 * mean:.2f} ± {100 * spread:.2f}"
 
 
-def compare(seeds: Sequence[int], steps: int, variants: dict[str, SACConfig]) -> list[list[str]]:
+def compare(seeds: Sequence[int], steps: int, variants: dict[str, SACConfig], task: str = "digits"
+            ) -> list[list[str]]:
     """Rows of the results table for one training length."""
-    base = tiny()
+    base = task_config(task)
     runs: dict[str, list[float]] = {"baseline": []}
     start = time.perf_counter()
     for seed in seeds:
-        runs["baseline"].append(baseline_accuracy(dataclasses.replace(base, steps=steps), seed))
+        runs["baseline"].append(baseline_accuracy(dataclasses.replace(base, steps=steps), seed, task))
     timings = {"baseline": time.perf_counter() - start}
     for name, config in variants.items():
         start = time.perf_counter()
         for seed in seeds:
-            metrics = sac_accuracy(dataclasses.replace(config, steps=steps), seed)
+            metrics = sac_accuracy(dataclasses.replace(config, steps=steps), seed, task)
             for key, label in (("top1_accuracy", "fused"), ("top1_first", "1st"), ("top1_second", "2nd")):
                 runs.setdefault(f"{name} ({label})", []).append(metrics[key])
         timings[name] = time.perf_counter() - start
@@ -89,13 +113,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, nargs="+", default=[150, 600])
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--task", choices=("digits", "fine-grained"), default="digits")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    variants = {"SAC": tiny(), "SAC, no dropping": dataclasses.replace(tiny(), drop_mode="none")}
+    base = task_config(args.task)
+    variants = {"SAC": base, "SAC, no dropping": dataclasses.replace(base, drop_mode="none")}
     print("| steps | arm | test top-1 % (mean ± std) | per seed | s/run |")
     print("|---|---|---|---|---|")
     for steps in args.steps:
-        for row in compare(args.seeds, steps, variants):
+        for row in compare(args.seeds, steps, variants, args.task):
             print("| " + " | ".join(row) + " |", flush=True)
 
 

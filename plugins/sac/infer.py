@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from zoo._io import atomic_write_json
+from zoo.io import atomic_write_json
 from zoo.errors import InputError
 from zoo_plugins.sac.config import SACConfig
 from zoo_plugins.sac.model import SACModel
@@ -102,7 +102,7 @@ def save_outputs(outputs: Mapping[str, Any], out_dir: str | Path) -> list[Path]:
     the per-candidate maps titled with the fused top-k classes."""
     import torch.nn.functional as F
 
-    from zoo.viz._mpl import pyplot, save_png
+    from zoo.viz.mpl import pyplot, save_png
 
     folder = Path(out_dir)
     written: list[Path] = []

@@ -14,6 +14,7 @@ Forward pass for an image batch ``x`` (paper symbols):
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -163,11 +164,26 @@ class ResidualHead(nn.Module):
         return self.fc(self.drop(pooled))
 
 
+class PlaceholderNamesWarning(UserWarning):
+    """SAC was built without class names: its class embedding only sees ``class_1 .. class_N``."""
+
+
+def placeholder_message(num_classes: int) -> str:
+    """Why placeholder class names defeat SAC's class embedding, and what to do."""
+    return (f"SAC was built WITHOUT class names: its word-embedding + GRU branch will embed the placeholders "
+            f"'class_1' .. 'class_{num_classes}', i.e. one shared word plus a unique number per class, so the "
+            "top-k class embedding degenerates into a learned class-id embedding and SAC's use of the names is "
+            "lost. Build with the dataset's names: zoo.build('sac-paper', class_names=dataset.class_names) "
+            "(CUB: classes.txt, Dogs: breed folders, Aircraft: variants.txt).")
+
+
 class SACModel(nn.Module):
     """A timm classifier with the Self-Assessment Classifier branch; see the module docstring."""
 
     def __init__(self, config: SACConfig) -> None:
         super().__init__()
+        if not config.class_names and not config.allow_placeholder_names:
+            warnings.warn(placeholder_message(config.num_classes), PlaceholderNamesWarning, stacklevel=2)
         self.config = config
         self.backbone = create_backbone(config.backbone, num_classes=config.num_classes, in_chans=config.in_chans,
                                         pretrained=config.pretrained, width=config.backbone_width)

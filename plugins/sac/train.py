@@ -21,7 +21,7 @@ from zoo.options import TrainOptions
 from zoo_plugins.sac.config import SACConfig
 from zoo_plugins.sac.dropping import drop_images
 from zoo_plugins.sac.losses import sac_loss
-from zoo_plugins.sac.model import SACModel
+from zoo_plugins.sac.model import SACModel, placeholder_message
 
 
 def recipe_for(config: SACConfig, num_samples: int) -> Recipe:
@@ -57,7 +57,11 @@ def make_loss_fn(config: SACConfig) -> Callable[[nn.Module, Any], tuple[torch.Te
 
 
 def check_class_names(model: SACModel, data: Any) -> None:
-    """The dataset's class names must be the model's (SAC embeds them)."""
+    """The dataset's class names must be the model's (SAC embeds them); placeholder names need
+    ``allow_placeholder_names``."""
+    if not model.config.class_names and not model.config.allow_placeholder_names:
+        raise ConfigError(placeholder_message(model.config.num_classes) + " To train with the placeholders "
+                          "anyway (an ablation), build with allow_placeholder_names=True.")
     names = getattr(data, "class_names", None)
     if names is None:
         return

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,7 @@ from zoo import discovery
 from zoo.errors import NameCollisionError, PluginError
 from zoo.hookspecs import hookimpl
 from zoo.specs import InputSpec, MethodSpec, VariantSpec
-
-
-def _install_fake_distribution(root: Path, dist: str, entry_points: dict[str, str], files: dict[str, str]) -> Path:
-    """Lay out an installed distribution (dist-info with entry points + modules) under ``root``."""
-    info = root / f"{dist.replace('-', '_')}-0.0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.0.1\n")
-    lines = ["[zoo.plugins]"] + [f"{k} = {v}" for k, v in entry_points.items()]
-    (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-    for rel, text in files.items():
-        (root / rel).write_text(textwrap.dedent(text))
-    return root
+from zoo.testing.distributions import fake_distribution
 
 
 class SimpleNamespace:
@@ -62,7 +50,7 @@ GOOD = """
 
 @pytest.fixture()
 def broken_site(tmp_path: Path) -> Path:
-    return _install_fake_distribution(
+    return fake_distribution(
         tmp_path, "zoo-broken-plugin", {"broken": "zoo_broken_mod", "badhooks": "zoo_badhooks_mod"},
         {
             "zoo_broken_mod.py": "raise ImportError('this plugin is deliberately broken')\n",
@@ -72,8 +60,13 @@ def broken_site(tmp_path: Path) -> Path:
     )
 
 
+def _path_with(site: Path) -> str:
+    """``PYTHONPATH`` with ``site`` first (what the caller had stays behind it)."""
+    return os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def _run(args: list[str], site: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = os.environ | {"PYTHONPATH": str(site)} | env
+    environ = os.environ | {"PYTHONPATH": _path_with(site)} | env
     return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=environ,
                           timeout=120)
 
@@ -98,9 +91,9 @@ def test_strict_mode_fails_on_the_broken_plugin(broken_site: Path) -> None:
 
 
 def test_collision_names_both_distributions(tmp_path: Path) -> None:
-    a = _install_fake_distribution(tmp_path / "a", "dist-alpha", {"alpha": "alpha_mod"},
+    a = fake_distribution(tmp_path / "a", "dist-alpha", {"alpha": "alpha_mod"},
                                    {"alpha_mod.py": GOOD.format(name="same-name")})
-    b = _install_fake_distribution(tmp_path / "b", "dist-beta", {"beta": "beta_mod"},
+    b = fake_distribution(tmp_path / "b", "dist-beta", {"beta": "beta_mod"},
                                    {"beta_mod.py": GOOD.format(name="same-name")})
     sys.path[:0] = [str(a), str(b)]
     try:
@@ -176,3 +169,140 @@ def test_calls_are_routed_to_the_owning_plugin_only() -> None:
     assert found.call("zoo_build", "m-one", config={}) == "m-one"
     assert found.call("zoo_build", "m-two", config={}) == "m-two"
     assert calls == ["m-one:m-one", "m-two:m-two"]
+
+
+# --- issue 19, items 6-8 and 12: no silent failures --------------------------------------------------------------
+
+BROKEN_REGISTRY = """\
+schema_version: 1
+methods:
+- {id: T1, name: broken-method, title: Broken, source: test, task: t, status: implemented, plugin: broken,
+   variants: [tiny]}
+- {id: T2, name: absent-method, title: Absent, source: test, task: t, status: implemented, plugin: absent,
+   variants: [tiny]}
+- {id: T3, name: later-method, title: Later, source: test, task: t, status: planned}
+"""
+
+
+def _python(code: str, site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = os.environ | {"PYTHONPATH": _path_with(site)} | env
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120)
+
+
+def test_zoo_list_warns_in_one_line_per_failed_plugin_and_exits_0(broken_site: Path) -> None:
+    result = _run(["list", "--json"], broken_site, ZOO_STRICT_PLUGINS="0")
+    assert result.returncode == 0, result.stderr
+    json.loads(result.stdout)  # the warnings go to stderr: the JSON stays clean
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("zoo: warning:")]
+    assert len(warnings) == 2, result.stderr
+    broken = next(w for w in warnings if "'broken'" in w)
+    assert "zoo-broken-plugin 0.0.1" in broken and "deliberately broken" in broken and "zoo doctor" in broken
+
+
+def test_strict_mode_says_so_and_fails_only_what_touches_the_broken_plugin(broken_site: Path) -> None:
+    listing = _run(["list"], broken_site, ZOO_STRICT_PLUGINS="1")
+    assert listing.returncode == 4 and "strict mode" in listing.stderr and "zoo-broken-plugin" in listing.stderr
+    other = _python("import zoo; m = zoo.build('protonet-tiny'); print(type(m).__name__)", broken_site,
+                    ZOO_STRICT_PLUGINS="1")
+    assert other.returncode == 0 and other.stdout.strip() == "ProtoNet", other.stderr
+
+
+def test_a_method_of_a_failed_plugin_says_which_plugin_failed(broken_site: Path) -> None:
+    (broken_site / "registry.yaml").write_text(BROKEN_REGISTRY)
+    env = {"ZOO_STRICT_PLUGINS": "0", "ZOO_REGISTRY": str(broken_site / "registry.yaml")}
+    built = _python("import zoo; zoo.build('broken-method')", broken_site, **env)
+    assert "provided by plugin 'broken', which failed to load" in built.stderr
+    assert "deliberately broken" in built.stderr and "did you mean" not in built.stderr
+    trained = _run(["train", "broken-method", "--out", str(broken_site / "run")], broken_site, **env)
+    assert trained.returncode == 4 and "which failed to load" in trained.stderr
+    shown = _run(["info", "broken-method"], broken_site, **env)
+    assert shown.returncode == 0 and "provided by plugin 'broken', which failed to load" in shown.stdout
+    strict = _run(["info", "broken-method"], broken_site, **{**env, "ZOO_STRICT_PLUGINS": "1"})
+    assert strict.returncode == 4 and "strict mode" in strict.stderr
+    absent = _run(["info", "absent-method", "--json"], broken_site, **env)
+    assert json.loads(absent.stdout)["status"] == "implemented (plugin not installed)"
+    # item 18: the status filter is exact, so neither of them counts as implemented
+    names = _python("import json, zoo; print(json.dumps([zoo.list_models(status=s) for s in ('implemented', "
+                    "'implemented (plugin failed to load)', 'implemented (plugin not installed)')]))",
+                    broken_site, **env)
+    implemented, failed, absent_ = json.loads(names.stdout)
+    assert "protonet" in implemented and not {"broken-method", "absent-method"} & set(implemented)
+    assert failed == ["broken-method"] and absent_ == ["absent-method"]
+
+
+def _colliding(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    fake_distribution(site, "dist-alpha", {"alpha": "alpha_mod"}, {"alpha_mod.py": GOOD.format(name="same-name")})
+    fake_distribution(site, "dist-beta", {"beta": "beta_mod"}, {"beta_mod.py": GOOD.format(name="same-name")},
+                      version="2.0")
+    return site
+
+
+def test_list_and_doctor_agree_on_a_collision_and_say_how_to_resolve_it(tmp_path: Path) -> None:
+    site = _colliding(tmp_path)
+    expected = discovery.collision_message("same-name", ("alpha (dist-alpha 0.0.1)", "beta (dist-beta 2.0)"))
+    assert "uninstall one distribution" in expected and "ZOO_PROVIDERS=same-name=beta" in expected
+    listing = _run(["list", "--json"], site, ZOO_STRICT_PLUGINS="0")
+    assert listing.returncode == 0 and f"zoo: warning: {expected}" in listing.stderr.splitlines()
+    doctor = _run(["doctor"], site, ZOO_STRICT_PLUGINS="0")
+    assert doctor.returncode == 4 and f"  COLLISION  {expected}" in doctor.stdout.splitlines()
+    assert doctor.stdout.count(expected) == 1  # said once (not also as a FAIL line)
+
+
+def test_zoo_providers_pins_the_provider(tmp_path: Path) -> None:
+    site = _colliding(tmp_path)
+    listing = _run(["info", "same-name", "--json"], site, ZOO_PROVIDERS="same-name=beta")
+    assert listing.returncode == 0 and "warning" not in listing.stderr, listing.stderr
+    assert json.loads(listing.stdout)["plugin"] == "beta"
+
+
+def _explode(model: object, data: object, options: object) -> None:
+    raise RuntimeError("kaboom")
+
+
+@pytest.fixture()
+def exploding_plugin(tmp_path: Path) -> object:
+    import torch
+
+    from zoo.plugin import Input, Method, Plugin, Variant
+
+    plugin = Plugin(Method(
+        "boom", task="t", title="Boom", variants=[Variant("tiny", dict)], inputs=[Input("x", ("B", 2))],
+        build=lambda config: torch.nn.Linear(2, 2), example_inputs=lambda: {"x": torch.zeros(1, 2)},
+        infer=lambda model, inputs: model(inputs["x"]), train=_explode,
+        make_data=lambda split: (torch.zeros(4, 2), torch.zeros(4)),
+    ))
+    discovery.register_plugin(plugin, "boomer")
+    yield plugin
+    discovery.unregister_plugin("boomer")
+
+
+def test_an_exception_in_a_hook_is_a_plugin_error_naming_plugin_and_method(
+        exploding_plugin: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from zoo.cli import main
+
+    assert main(["train", "boom-tiny", "--out", str(tmp_path / "a"), "--no-progress", "--no-eval"]) == 4
+    err = capsys.readouterr().err
+    assert "plugin 'boomer'" in err and "'boom'" in err and "RuntimeError: kaboom" in err and "--debug" in err
+    assert "Traceback" not in err
+    assert main(["--debug", "train", "boom-tiny", "--out", str(tmp_path / "b"), "--no-progress", "--no-eval"]) == 4
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "in _explode" in err and err.rstrip().splitlines()[-1].startswith("zoo: error:")
+
+
+def test_zoo_debug_setting_shows_the_traceback_too(exploding_plugin: object, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from zoo.cli import main
+
+    monkeypatch.setenv("ZOO_DEBUG", "1")
+    assert main(["train", "boom-tiny", "--out", str(tmp_path / "c"), "--no-progress", "--no-eval"]) == 4
+    assert "in _explode" in capsys.readouterr().err
+
+
+def test_hook_tracing_setting(tmp_path: Path) -> None:
+    traced = _python("import zoo; zoo.build('protonet-tiny')", tmp_path, ZOO_TRACE_HOOKS="1")
+    assert traced.returncode == 0, traced.stderr
+    assert "zoo_build [hook]" in traced.stderr and "method: protonet" in traced.stderr
+    quiet = _python("import zoo; zoo.build('protonet-tiny')", tmp_path)
+    assert "zoo_build" not in quiet.stderr

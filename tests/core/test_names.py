@@ -51,3 +51,12 @@ def test_is_pinned() -> None:
     assert is_pinned("0123456789abcdef0123456789abcdef01234567")
     assert not is_pinned("main")
     assert not is_pinned("0123456")
+
+
+def test_one_name_record() -> None:
+    """Issue 19, item 15: the syntactic split is a ModelName too (ParsedName was the same thing)."""
+    import zoo.names
+
+    parsed = split_name("glamor-net-tiny.digits@main")
+    assert parsed == ModelName("glamor-net-tiny", None, "digits", "main") and str(parsed) == "glamor-net-tiny.digits@main"
+    assert not hasattr(zoo.names, "ParsedName")

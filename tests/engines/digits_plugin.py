@@ -131,7 +131,7 @@ def zoo_prepare_inputs(method: str, config: DigitsCNNConfig, options: dict[str, 
 
 @hookimpl
 def zoo_save_outputs(method: str, outputs: Any, out_dir: Path, options: dict[str, Any]) -> list[Path]:
-    from zoo._io import atomic_write_json
+    from zoo.io import atomic_write_json
 
     path = Path(out_dir) / "prediction.json"
     atomic_write_json(path, {"class": int(outputs["probs"].argmax(-1)[0])})

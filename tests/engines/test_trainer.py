@@ -295,3 +295,88 @@ def test_mixed_precision_on_cuda_trains(tmp_path: Path) -> None:
     assert dtypes[0] in (torch.bfloat16, torch.float16)  # autocast was on
     assert np.mean(result.history["loss"][-5:]) < np.mean(result.history["loss"][:5])
     assert (tmp_path / "checkpoints").is_dir()
+
+
+def _two_losses(model: nn.Module, batch: Any, tools: Any) -> dict[str, float]:
+    """A step with two backward passes, like local learning: the first layer's loss, then the head's."""
+    x, y = batch
+    with tools.autocast():
+        h = model[1](model[0](x))
+        first = h.pow(2).mean()
+    tools.backward(first, name="local_loss_0")
+    with tools.autocast():
+        logits = model[4](model[3](model[2](h.detach())))
+        loss = nn.functional.cross_entropy(logits, y)
+    return {"loss": tools.backward(loss), "local_loss_0": float(first)}
+
+
+def test_backward_fn_gets_clipping_and_one_step() -> None:
+    model = _model(0.0)
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    recipe = Recipe(steps=1, batch_size=16, lr=1.0, optimizer="sgd", momentum=0.0, grad_clip=1e-3)
+    result = fit(model, _data(), None, recipe, _opts(None), backward_fn=_two_losses)
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert result.history["grad_norm"][0] > 1e-3 and "local_loss_0" in result.history
+    assert (after - before).norm().item() == pytest.approx(1e-3, rel=1e-3)  # clipped like the default path
+
+
+def test_backward_fn_and_step_fn_losses_are_checked_for_nan() -> None:
+    def nan_local(model: nn.Module, batch: Any, tools: Any) -> dict[str, float]:
+        tools.backward(model(batch[0]).sum() * math.nan, name="local_loss_2")
+        return {"loss": 0.0}
+
+    with pytest.raises(TrainingError, match="local_loss_2 became nan at step 0"):
+        fit(_model(), _data(), None, Recipe(steps=2, batch_size=4, lr=1.0), _opts(None), backward_fn=nan_local)
+
+    def nan_step(model: nn.Module, batch: Any, optimizer: Any) -> dict[str, float]:
+        return {"loss": math.inf}
+
+    with pytest.raises(TrainingError, match="loss became inf at step 0"):
+        fit(_model(), _data(), None, Recipe(steps=2, batch_size=4, lr=1.0), _opts(None), step_fn=nan_step)
+
+
+def test_backward_fn_may_step_several_optimizers_each_clipped() -> None:
+    model = _model(0.0)
+    first = torch.optim.SGD(list(model[0].parameters()) + list(model[1].parameters()), lr=1.0)
+    second = torch.optim.SGD(list(model[4].parameters()), lr=1.0)
+    before = [p.detach().clone() for p in model.parameters()]
+
+    def per_module(model: nn.Module, batch: Any, tools: Any) -> dict[str, float]:
+        x, y = batch
+        h = model[1](model[0](x))
+        tools.backward(h.pow(2).mean())
+        tools.step(first)
+        loss = nn.functional.cross_entropy(model[4](model[3](model[2](h.detach()))), y)
+        tools.backward(loss)
+        tools.step(second)
+        return {"loss": float(loss)}
+
+    main = torch.optim.SGD(model.parameters(), lr=0.0)  # the run's optimizer: never stepped here
+    fit(model, _data(), None, Recipe(steps=1, batch_size=16, lr=0.0, grad_clip=1e-3), _opts(None),
+        optimizer=main, backward_fn=per_module)
+    moved = [float((p.detach() - b).norm()) for p, b in zip(model.parameters(), before)]
+    first_move = math.sqrt(sum(m * m for m in moved[:4]))
+    assert first_move == pytest.approx(1e-3, rel=1e-3) and math.sqrt(moved[4] ** 2 + moved[5] ** 2) == \
+        pytest.approx(1e-3, rel=1e-3)
+
+
+def test_fit_refuses_two_step_kinds() -> None:
+    with pytest.raises(ConfigError, match="exactly one"):
+        fit(_model(), _data(), _loss, Recipe(steps=1, batch_size=4, lr=1.0), _opts(None), backward_fn=_two_losses)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_backward_fn_runs_under_mixed_precision_on_cuda() -> None:
+    dtypes: list[torch.dtype] = []
+
+    def step(model: nn.Module, batch: Any, tools: Any) -> dict[str, float]:
+        with tools.autocast():
+            logits = model(batch[0])
+        dtypes.append(logits.dtype)
+        return {"loss": tools.backward(nn.functional.cross_entropy(logits.float(), batch[1]))}
+
+    result = fit(_model(0.0), _data(), None, Recipe(steps=30, batch_size=32, lr=3e-2, amp=True, grad_clip=1.0),
+                 TrainOptions(device="cuda", progress=False), backward_fn=step)
+    assert dtypes[0] in (torch.bfloat16, torch.float16)
+    assert np.mean(result.history["loss"][-5:]) < np.mean(result.history["loss"][:5])

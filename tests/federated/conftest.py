@@ -48,7 +48,28 @@ def federation(num_clients: int = 4, n: int = 120, seed: int = 0) -> fl.Federate
     return fl.FederatedData.partitioned(ds, fl.iid(n, num_clients, seed))
 
 
+class Scalar(nn.Module):
+    """One parameter ``w`` (shape [1]): the model of the hand-computed quadratic cases."""
+
+    def __init__(self, w0: float = 0.0) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([float(w0)]))
+
+
+def quad_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """``f(w) = 0.5 * a * (w - b)^2`` (mean over the batch's ``(a, b)`` rows): gradient ``a (w - b)``."""
+    a, b = batch
+    return (0.5 * a * (model.w - b) ** 2).mean()
+
+
+def quadratic(a: list[float], b: list[float]) -> fl.FederatedData:
+    """Client ``k`` holds one sample ``(a_k, b_k)``: its loss is ``0.5 a_k (w - b_k)^2``."""
+    return fl.FederatedData.per_silo([torch.utils.data.TensorDataset(torch.tensor([[ak]]), torch.tensor([[bk]]))
+                                      for ak, bk in zip(a, b)])
+
+
 @pytest.fixture()
 def h() -> SimpleNamespace:
     """The helper functions above, for tests (importlib mode gives test modules no shared import path)."""
-    return SimpleNamespace(blobs=blobs, mlp=mlp, ce=ce, federation=federation)
+    return SimpleNamespace(blobs=blobs, mlp=mlp, ce=ce, federation=federation, Scalar=Scalar, quad_loss=quad_loss,
+                           quadratic=quadratic)

@@ -1,6 +1,9 @@
-"""The Flower adapter runs the engine's own client and aggregation code and gives the simulator's weights.
+"""The Flower adapter (ServerApp/ClientApp, Ray simulation) gives the simulator's weights for FedAvg (with a
+partial sampler, an error-feedback codec and a vanishing client), SCAFFOLD (per-client state and payload) and a
+personalised method (local heads, per-client payload, context-aware loss).
 
-Skipped only when flwr is not installed (``flwr[simulation]==1.41.0``).
+One Flower simulation runs the three tasks in turn (one Ray start-up). Skipped only when flwr is not installed
+(the ``fl`` extra: ``flwr[simulation]==1.41.0``).
 """
 from __future__ import annotations
 
@@ -11,54 +14,72 @@ from torch import nn
 pytest.importorskip("flwr")
 
 from zoo.engines import federated as fl  # noqa: E402
-from zoo.engines.federated.flower import FlowerTask, run_flower_loopback, run_flower_simulation  # noqa: E402
-from zoo.engines.federated.sampling import AllClients  # noqa: E402
+from zoo.engines.federated.flower import FlowerTask, run_flower_simulation  # noqa: E402
 
 
-def _task(algorithm: fl.Algorithm) -> tuple[FlowerTask, callable]:
+def _data() -> fl.FederatedData:
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(90, 6, generator=g)
+    x = torch.randn(120, 6, generator=g)
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).long()
-    data = fl.FederatedData.partitioned(torch.utils.data.TensorDataset(x, y), fl.dirichlet(y.numpy(), 3, 1.0, 0, 5))
-
-    def model_fn() -> nn.Module:
-        torch.manual_seed(0)
-        return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
-
-    def loss(m: nn.Module, b: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        return nn.functional.cross_entropy(m(b[0]), b[1])
-
-    return FlowerTask(model_fn, loss, fl.LocalRecipe(steps=3, batch_size=8, lr=0.1), algorithm, data, seed=0,
-                      sampler=AllClients()), model_fn
+    return fl.FederatedData.partitioned(torch.utils.data.TensorDataset(x, y), fl.dirichlet(y.numpy(), 4, 1.0, 0, 5))
 
 
-def _simulate(task: FlowerTask, model_fn, rounds: int = 2) -> torch.Tensor:
-    sim = fl.FederatedSimulator(model_fn(), task.loss_fn, task.data, recipe=task.recipe, algorithm=task.algorithm,
-                                seed=task.seed)
-    sim.run(rounds)
-    return sim.global_vec
+def model_fn() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 2))
 
 
-def test_fedavg_two_rounds_three_clients_same_weights_over_loopback() -> None:
-    task, model_fn = _task(fl.Algorithm())
-    expected = _simulate(task, model_fn)
-    got, history = run_flower_loopback(task, rounds=2)
-    assert [r.clients for r in history.rounds] == [[0, 1, 2], [0, 1, 2]]
-    assert torch.equal(got, expected)
-    assert not torch.equal(got, fl.flatten(model_fn()))
+def loss(m: nn.Module, b: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    return nn.functional.cross_entropy(m(b[0]), b[1])
 
 
-def test_stateful_scaffold_same_weights_over_loopback() -> None:
+def weighted_loss(m: nn.Module, b: tuple[torch.Tensor, torch.Tensor], ctx: fl.LocalContext) -> torch.Tensor:
+    """The client's payload reaches its loss (a per-client weight sent by the server)."""
+    return ctx.payload["weight"][0] * nn.functional.cross_entropy(m(b[0]), b[1])
+
+
+class PersonalWeights(fl.Algorithm):
+    """FedAvg with a per-client payload (each client gets its own loss weight)."""
+
+    def payload(self, server_state: dict[str, torch.Tensor], client: int) -> dict[str, torch.Tensor]:
+        return {"weight": torch.tensor([1.0 + 0.5 * client])}
+
+
+def _tasks() -> list[FlowerTask]:
     scaffold = pytest.importorskip("zoo_plugins.fl_baselines.algorithms").Scaffold
-    task, model_fn = _task(scaffold(weighting="uniform"))
-    expected = _simulate(task, model_fn, rounds=2)
-    got, _ = run_flower_loopback(task, rounds=2)
-    assert torch.allclose(got, expected, atol=1e-7)  # c_i persisted on the clients between rounds
+    recipe = fl.LocalRecipe(steps=3, batch_size=8, lr=0.1)
+    data = _data()
+    return [
+        FlowerTask(model_fn, loss, recipe, fl.Algorithm(), data, seed=1, sampler=fl.UniformFraction(0.75),
+                   uplink=fl.ErrorFeedback(fl.TopK(0.3)), dropout=fl.Dropout(fn=lambda r, c: (r, c) == (1, 3))),
+        FlowerTask(model_fn, loss, recipe, scaffold(weighting="uniform"), data, seed=2),
+        FlowerTask(model_fn, weighted_loss, fl.LocalRecipe(steps=2, batch_size=8, lr=0.1, optimizer="adam"),
+                   PersonalWeights(), data, seed=3, roles={"2": "local"}),
+    ]
+
+
+def _simulate(task: FlowerTask, rounds: int) -> fl.FederatedSimulator:
+    sim = fl.FederatedSimulator(task.model_fn(), task.loss_fn, task.data, recipe=task.recipe,
+                                algorithm=task.algorithm, seed=task.seed, sampler=task.sampler, uplink=task.uplink,
+                                dropout=task.dropout, roles=task.roles)
+    sim.run(rounds)
+    return sim
 
 
 @pytest.mark.slow
-def test_fedavg_same_weights_in_a_flower_simulation() -> None:
-    """Ray-backed ``run_simulation`` (about 10 s on an idle 2-core machine, much longer under load)."""
-    task, model_fn = _task(fl.Algorithm())
-    got, _ = run_flower_simulation(task, rounds=2)
-    assert torch.equal(got, _simulate(task, model_fn))
+def test_fedavg_scaffold_and_a_personalised_method_match_the_simulator_through_flower() -> None:
+    tasks = _tasks()
+    results = run_flower_simulation(tasks, rounds=2)
+    for task, res in zip(tasks, results):
+        sim = _simulate(task, 2)
+        assert torch.equal(res.global_vec, sim.global_vec), type(task.algorithm).__name__
+        assert [r.clients for r in res.history.rounds] == [r.clients for r in sim.history.rounds]
+        assert [r.vanished for r in res.history.rounds] == [r.vanished for r in sim.history.rounds]
+        assert [(r.bytes_up, r.bytes_down) for r in res.history.rounds] == \
+               [(r.bytes_up, r.bytes_down) for r in sim.history.rounds]
+        for k in range(4):
+            assert torch.equal(res.personal[k], sim.client_model(k)), k
+    fedavg = results[0].history.rounds
+    assert len(fedavg[0].clients) == 3 and fedavg[1].vanished == [3]  # the sampler and the fault were honoured
+    local = fl.layout_of(model_fn(), {"2": "local"}).indices("local")
+    assert not torch.equal(results[2].personal[0][local], results[2].personal[1][local])  # personal heads

@@ -74,3 +74,61 @@ def test_samplers() -> None:
     assert fl.CustomSampler(lambda r, n, seed: [r % n, 0]).sample(3, 5, 0) == [0, 3]
     with pytest.raises(FederatedError):
         fl.CustomSampler(lambda r, n, seed: [9]).sample(0, 5, 0)
+
+
+def test_long_tail_counts_by_hand_and_with_dirichlet() -> None:
+    y = np.repeat(np.arange(3), 100)  # 100 per class
+    idx = fl.long_tail(y, imbalance_factor=0.01, seed=0)
+    assert np.bincount(y[idx]).tolist() == [100, 10, 1]  # 100 * 0.01^(c / 2)
+    parts = fl.long_tail_dirichlet(y, 3, alpha=0.5, imbalance_factor=0.1, seed=0)
+    joined = np.concatenate(parts)
+    assert np.bincount(y[joined]).tolist() == [100, 31, 10] and len(set(joined.tolist())) == joined.size
+
+
+def test_power_law_sizes_similarity_and_label_scarcity() -> None:
+    parts = fl.power_law_sizes(1000, 10, exponent=1.5, seed=0, min_size=5)
+    sizes = sorted((len(p) for p in parts), reverse=True)
+    assert sum(sizes) == 1000 and sizes[0] > 4 * sizes[4] and min(sizes) >= 5
+    assert len(set(np.concatenate(parts).tolist())) == 1000
+    y = np.repeat(np.arange(10), 50)
+    iid_like = fl.similarity(y, 5, s=1.0, seed=0)
+    sorted_split = fl.similarity(y, 5, s=0.0, seed=0)
+    assert all(len(np.unique(y[p])) == 10 for p in iid_like)
+    assert all(len(np.unique(y[p])) == 2 for p in sorted_split)  # contiguous runs of the sorted labels
+    half = fl.similarity(y, 5, s=0.5, seed=0)
+    assert all(len(p) == 100 for p in half)
+    labelled, unlabelled = fl.label_scarce(sorted_split, 0.1, seed=0)
+    assert [len(p) for p in labelled] == [10] * 5 and [len(p) for p in unlabelled] == [90] * 5
+    assert all(set(a) | set(b) == set(p) and not set(a) & set(b)
+               for a, b, p in zip(labelled, unlabelled, sorted_split))
+
+
+def test_feature_shift_transforms_reach_the_clients_batches() -> None:
+    import torch
+
+    styles = fl.feature_shift(3, seed=0)
+    x = torch.ones(30, 2)
+    ds = torch.utils.data.TensorDataset(x, torch.zeros(30, dtype=torch.long))
+    data = fl.FederatedData.partitioned(ds, fl.iid(30, 3), transforms=styles)
+    seen = {}
+
+    def loss(model, batch, ctx):
+        seen[int(ctx.client)] = batch[0][0, 0].item()
+        return (model(batch[0]) ** 2).mean()
+
+    sim = fl.FederatedSimulator(torch.nn.Linear(2, 1), loss, data, recipe=fl.LocalRecipe(steps=1, batch_size=4))
+    sim.round()
+    assert seen == pytest.approx({k: styles[k].scale + styles[k].shift for k in range(3)})
+    assert len({round(v, 6) for v in seen.values()}) == 3
+
+
+def test_graph_subgraphs_recover_planted_communities() -> None:
+    import networkx as nx
+
+    g = nx.stochastic_block_model([20, 20, 20], [[0.5, 0.01, 0.01], [0.01, 0.5, 0.01], [0.01, 0.01, 0.5]], seed=1)
+    parts = fl.graph_subgraphs(g, 3, seed=0)
+    assert sorted(len(p) for p in parts) == [20, 20, 20]
+    blocks = [set(range(20 * b, 20 * b + 20)) for b in range(3)]
+    assert all(any(set(p.tolist()) == blk for blk in blocks) for p in parts)
+    rand = fl.graph_subgraphs(g, 4, method="random", seed=0)
+    assert sorted(np.concatenate(rand).tolist()) == list(range(60))

@@ -82,14 +82,12 @@ def test_local_and_frozen_parameter_roles(h) -> None:
     sl = sim.layout.slices()
     local = slice(sl["2.weight"].start, sl["2.bias"].stop)
     frozen, shared = sl["0.bias"], sl["0.weight"]
-    rows = sim.clients
+    rows = torch.stack([sim.client_model(k) for k in range(3)])
     assert not torch.allclose(rows[0, local], rows[1, local])  # personal heads differ
     start = fl.flatten(init)
     assert torch.equal(sim.global_vec[frozen], start[frozen]) and torch.equal(rows[:, frozen], start[frozen].expand(3, -1))
     assert not torch.equal(sim.global_vec[shared], start[shared])
-    # the shared part of the global model is the n_k-weighted mean of the clients' last local models
-    n = torch.tensor([float(sim.data.num_samples(k)) for k in range(3)])
-    assert torch.allclose(sim.global_vec[shared], (n[:, None] * rows[:, shared]).sum(0) / n.sum(), atol=1e-6)
+    assert torch.equal(sim.global_vec[local], start[local])  # local heads are never averaged into the global model
 
 
 def test_complete_gossip_equals_fedavg(h) -> None:
@@ -120,17 +118,33 @@ def test_gossip_time_bytes_and_lossy_codec(h) -> None:
     assert torch.isfinite(q.live).all()
 
 
-def test_multigraph_run_with_delay_recursion_clock(h) -> None:
+def test_multigraph_run_with_delay_recursion_clock_by_hand(h) -> None:
+    """Directed 4-ring, 2 edges per link (states: all strong, all weak, ...); every link's base delay is
+    u T_c + l + M / O = 0.01 + 0.02 + 1e5 / 1e6 = 0.13 s. The blog recursion gives, round by round:
+    k=0 all strong: tau = 0.13; k=1 all weak: d = tau_0 + d_prev = 0.26, tau = u T_c = 0.01;
+    k=2 strong after weak: d = max(u T_c, 0.26 - 0.13) = 0.13, tau = 0.13; k=3 weak: tau = 0.01."""
     overlay = fl.ring(4, directed=True).adjacency
     n_edges = torch.where(overlay, torch.tensor(2), torch.tensor(1))
     topo = fl.MultigraphTopology(overlay, n_edges, weak="stale")
     net = fl.NetworkModel(torch.full((4,), 0.01), torch.full((4, 4), 0.02), torch.full((4,), 1e6),
                           torch.full((4,), 1e6), model_bits=1e5)
     rec = fl.DelayRecursion(net, overlay)
-    twin = fl.DelayRecursion(net, overlay)
     dec = fl.DecentralizedSimulator(h.mlp(), h.ce, h.federation(4), topo, recipe=fl.LocalRecipe(steps=1),
                                     history=1, clock=lambda plan: rec.step(plan.strong))
     hist = dec.run(4)
-    assert [r.sim_time_s for r in hist.rounds] == pytest.approx([twin.step(topo.plan(k).strong) for k in range(4)])
+    assert [r.sim_time_s for r in hist.rounds] == pytest.approx([0.13, 0.01, 0.13, 0.01])
+    assert rec.d[1, 0].item() == pytest.approx(0.13 + 0.26)  # after k=3: tau_2 + d_prev
     assert hist.rounds[1].bytes_up == 0  # state 1: every link weak, every node isolated, nothing waited for
-    assert hist.rounds[0].bytes_up > 0 and torch.isfinite(dec.live).all()
+    assert hist.rounds[0].bytes_up == 4 * 4 * dec.layout.numel and torch.isfinite(dec.live).all()
+
+
+def test_star_network_round_time_by_hand(h) -> None:
+    """Round time = the slowest client's 2 latency + down + steps * compute + up, the server link shared."""
+    star = fl.StarNetwork(torch.tensor([0.01, 0.02]), torch.tensor([0.1, 0.2]), torch.full((2,), 1e9),
+                          torch.full((2,), 1e9), server_bps=1e6)
+    sim = fl.FederatedSimulator(h.mlp(), h.ce, h.federation(2), recipe=fl.LocalRecipe(steps=3), network=star)
+    rec = sim.round()
+    p = sim.layout.numel
+    share = 1e6 / 2  # two clients share the server's 1 Mbit/s
+    client1 = 2 * 0.2 + 8 * 4 * p / share + 3 * 0.02 + 8 * 4 * p / share
+    assert rec.sim_time_s == pytest.approx(client1)

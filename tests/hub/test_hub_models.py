@@ -33,7 +33,7 @@ def test_mixin_push_to_hub_then_from_pretrained(hub_endpoint, unique_repo):
 
 
 def test_timm_create_model_from_hf_hub(hub_endpoint, unique_repo, tmp_path):
-    from zoo._compat import import_timm
+    from zoo.compat import import_timm
 
     timm = import_timm()
     from timm.models._hub import save_for_hf

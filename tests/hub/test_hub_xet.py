@@ -4,7 +4,7 @@ download with and without hf_xet, chunk deduplication of an edited file, forged 
 from __future__ import annotations
 
 import hashlib
-import os
+import time
 import random
 import sqlite3
 import threading
@@ -148,10 +148,10 @@ def test_kill_9_during_a_xet_upload_leaves_a_consistent_hub(tmp_path, xet_client
 
         thread = threading.Thread(target=stalled, daemon=True)
         thread.start()
-        deadline = __import__("time").monotonic() + 15
+        deadline = time.monotonic() + 15
         while not any((root / "tmp").glob("*.xorb")):
-            assert __import__("time").monotonic() < deadline
-            __import__("time").sleep(0.02)
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
     finally:
         server.kill()
         release.set()

@@ -256,7 +256,7 @@ def test_cache_commands_list_verify_and_remove(seeded, weights_env, capsys):
 
 def test_a_corrupted_cached_config_is_detected_too(seeded, weights_env, monkeypatch):
     config = Path(os.path.realpath(seeded["snapshot"] / "config.json"))
-    text = config.read_text().replace('"embed_dim": 16', '"embed_dim": 17')
+    text = config.read_text().replace('"channels": 16', '"channels": 17')
     config.write_text(text)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(IntegrityError) as info:

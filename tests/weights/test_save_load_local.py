@@ -13,6 +13,7 @@ import yaml
 import zoo
 from zoo.configs import config_sha256
 from zoo.errors import (
+    ConfigError,
     IntegrityError,
     LicenseNotAcceptedError,
     StateDictMismatchError,
@@ -40,7 +41,7 @@ def test_save_writes_config_weights_with_metadata_and_card(weights_env, protonet
     assert sorted(p.name for p in folder.iterdir()) == ["README.md", "config.json", "model.safetensors"]
     config = json.loads((folder / "config.json").read_text())
     assert (config["method"], config["variant"]) == ("protonet", "tiny")
-    assert config["config"]["embed_dim"] == 16 and config["license"] == "MIT"
+    assert config["config"]["channels"] == 16 and config["license"] == "MIT"
     assert config["weights"] == {"file": "model.safetensors", "sha256": saved.sha256, "size": saved.size}
     meta = read_header(folder / "model.safetensors").metadata
     assert meta["zoo.method"] == "protonet" and meta["zoo.variant"] == "tiny"
@@ -217,9 +218,9 @@ def test_non_commercial_licence_needs_acceptance(weights_env, protonet, image):
     assert torch.equal(loaded(image), protonet(image))
 
 
-def test_pretrained_false_builds_random_weights_with_the_same_bundle(weights_env):
-    loaded = zoo.load("protonet-tiny", pretrained=False)
-    assert loaded.record is None and loaded.init == "random" and loaded.spec.name == "protonet"
+def test_random_weights_come_from_zoo_build_only(weights_env):
+    with pytest.raises(ConfigError, match=r"zoo.build\('protonet-tiny', seed=0\)"):
+        zoo.load("protonet-tiny.digits", pretrained=False)
 
 
 def test_unknown_targets_say_what_was_expected(weights_env):

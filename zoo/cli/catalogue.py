@@ -22,15 +22,22 @@ def register(subparsers: Any) -> None:
     q = subparsers.add_parser("info", help="show the full record of a method")
     q.add_argument("name")
     q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.add_argument("--card", action="store_true", help="print the method card (the plugin's README.md)")
     q.set_defaults(handler=_info)
 
 
 def _list(args: argparse.Namespace) -> int:
-    from zoo import registry
+    from zoo import discovery, registry
 
     names = registry.list_models(args.pattern, task=args.task, status=args.status, source=args.source,
                                  capability=args.capability or None, include_variants=args.variants)
-    if args.variants:
+    for line in discovery.warnings_of(discovery.plugins()):  # (strict mode: list_models raised instead)
+        print(f"zoo: warning: {line}", file=sys.stderr)
+    if args.variants:  # buildable names only: a planned method has no variant to build
+        unbuildable = {i.name for i in registry.all_infos() if i.spec is None}
+        names = [n for n in names if n not in unbuildable]
+        if not names:
+            print("zoo: no implemented method matches; --variants lists only buildable names", file=sys.stderr)
         if args.json:
             json.dump(names, sys.stdout, indent=2)
             print()
@@ -43,19 +50,26 @@ def _list(args: argparse.Namespace) -> int:
         json.dump([r.to_dict() for r in rows], sys.stdout, indent=2)
         print()
         return 0
-    from rich.console import Console
-    from rich.table import Table
+    cells = [(r.name, r.status, r.task, r.entry.source.split(" (")[0] if r.entry else f"plugin {r.plugin} ({r.dist})",
+              ", ".join(r.variants)) for r in rows]
+    header = ("name", "status", "task", "source", "variants")
+    if not sys.stdout.isatty():  # piped or redirected: plain columns, one line per entry, nothing wrapped
+        from zoo.cli._format import text_table
 
-    table = Table(title=f"zoo catalogue: {len(rows)} entries", show_lines=False)
-    for column in ("name", "status", "task", "source", "variants"):
-        table.add_column(column, overflow="fold")
-    styles = {"implemented": "green", "planned": "yellow", "not-applicable": "dim"}
-    for r in rows:
-        style = styles.get(r.status.split(" ")[0], "")
-        source = r.entry.source.split(" (")[0] if r.entry else f"plugin {r.plugin} ({r.dist})"
-        table.add_row(r.name, f"[{style}]{r.status}[/]" if style else r.status, r.task, source,
-                      ", ".join(r.variants))
-    Console(width=max(120, Console().width)).print(table)
+        print(f"zoo catalogue: {len(rows)} entries")
+        print(text_table(header, cells))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"zoo catalogue: {len(rows)} entries", show_lines=False)
+        for column in header:  # a name is never split; long titles and tasks fold at word boundaries
+            table.add_column(column, no_wrap=column == "name", overflow="ellipsis" if column == "name" else "fold")
+        styles = {"implemented": "green", "planned": "yellow", "not-applicable": "dim"}
+        for name, status, task, source, variants in cells:
+            style = styles.get(status.split(" ")[0], "")
+            table.add_row(name, f"[{style}]{status}[/]" if style else status, task, source, variants)
+        Console().print(table)
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -66,6 +80,11 @@ def _list(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from zoo import registry
 
+    if args.card:
+        from zoo.cards import card_text
+
+        print(card_text(args.name), end="")
+        return 0
     record = registry.info(args.name).to_dict()
     if args.json:
         json.dump(record, sys.stdout, indent=2)

@@ -59,9 +59,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     serve.set_defaults(handler=_serve)
 
-    imp = hub_sub.add_parser("import", help="commit a local folder into a repo of a hub root")
-    imp.add_argument("folder", type=Path, help="folder whose files become the repo's content")
-    imp.add_argument("repo_id", help="target repo, 'org/name' (created if missing)")
+    imp = hub_sub.add_parser("import", help="commit a local folder into a repo of a hub root (or --all-shipped)")
+    imp.add_argument("folder", type=Path, nargs="?", help="folder whose files become the repo's content")
+    imp.add_argument("repo_id", nargs="?", help="target repo, 'org/name' (created if missing)")
+    imp.add_argument(
+        "--all-shipped",
+        action="store_true",
+        help="seed the hub with every weight zoo ships (zoo/<name> repos at the revisions registry.yaml records)",
+    )
     imp.add_argument("--root", required=True, type=Path, help="the hub's storage folder")
     imp.add_argument("--repo-type", default="model", choices=["model", "dataset", "space"])
     imp.add_argument("--branch", default="main")
@@ -203,8 +208,22 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    """Seed a repo from a folder."""
+    """Seed a repo from a folder, or the hub with every shipped weight (``--all-shipped``)."""
+    from zoo.errors import ConfigError
     from zoo.hub.server.importer import import_folder
+
+    if args.all_shipped:
+        if args.folder or args.repo_id:
+            raise ConfigError("--all-shipped takes no FOLDER or REPO_ID")
+        from zoo.weights.shipped import seed_hub
+
+        seeded = seed_hub(args.root)
+        for item in seeded:
+            print(f"{item.action:<8} {item.repo}@{item.commit}")
+        print(f"{len(seeded)} shipped weight(s) on the hub at {args.root}")
+        return 0
+    if args.folder is None or args.repo_id is None:
+        raise ConfigError("zoo hub import needs FOLDER and REPO_ID (or --all-shipped)")
 
     result = import_folder(
         args.root,

@@ -9,22 +9,33 @@
 ``train`` builds the model, makes the data (``synthetic``, a bundled set such as ``digits``, or a dataset
 folder), runs the plugin's ``zoo_train`` (normally the shared trainer: progress bar, checkpoints,
 ``history.json``, ``curves.png``), saves the model folder (``zoo.save``: ``config.json``,
-``model.safetensors``, ``README.md``) in ``--out`` and evaluates it on the test split. ``infer`` turns ``--key
-value`` options into inputs through the plugin's ``zoo_prepare_inputs`` hook (falling back to the method's
-example inputs), runs ``zoo.infer`` and writes the outputs with ``zoo_save_outputs``.
+``model.safetensors``, ``README.md``) in ``--out`` and evaluates it on the test split. The same ``--seed`` gives
+bitwise-identical weights and metrics on the same machine (it seeds initialisation and the data order). ``infer``
+turns ``--key value`` options into inputs through the plugin's ``zoo_prepare_inputs`` hook (falling back to the
+method's example inputs), runs ``zoo.infer``, prints the outputs as a table (``--json`` for machines) and writes
+them with ``zoo_save_outputs`` when ``--out`` is given.
+
+``eval`` and ``infer`` never run on random weights silently: they take ``--weights`` (a model folder, a released
+name such as ``sac-tiny.digits`` or ``org/repo@commit``), a released name as NAME, or ``--random-weights``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from zoo.errors import ConfigError
+
+
+WEIGHTS_HELP = ("trained weights: a model folder (zoo train --out), a folder of them by name, a released name "
+                "(sac-tiny.digits) or org/repo@commit")
+RANDOM_HELP = "run on randomly initialised weights (seed 0), on purpose"
+#: What a ``zoo train --out`` folder holds; another run into it needs --resume or --overwrite.
+RUN_FILES = ("config.json", "model.safetensors", "README.md", "history.json", "curves.png", "metrics.json")
 
 
 def register(subparsers: Any) -> None:
@@ -39,8 +50,10 @@ def register(subparsers: Any) -> None:
     t.add_argument(
         "--out", required=True, help="output folder (checkpoints, history.json, curves.png, weights)"
     )
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0,
+                   help="seeds initialisation and data order: the same seed gives the same weights (default 0)")
     t.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    t.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     t.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     t.add_argument(
         "--checkpoint-every", type=int, help="steps between checkpoints (default: only at the end)"
@@ -58,9 +71,8 @@ def register(subparsers: Any) -> None:
         "--data", default="synthetic", help="synthetic, a bundled set (digits) or a dataset folder"
     )
     e.add_argument("--split", default="test")
-    e.add_argument(
-        "--weights", help="a model folder (zoo.save / zoo train --out), or a folder of them by name"
-    )
+    e.add_argument("--weights", help=WEIGHTS_HELP)
+    e.add_argument("--random-weights", action="store_true", help=RANDOM_HELP)
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.add_argument("--accept-license", help="accept a non-commercial or gated licence (SPDX id) of the weights")
     e.set_defaults(handler=_eval)
@@ -73,8 +85,10 @@ def register(subparsers: Any) -> None:
     )
     i.add_argument("name", help="method or method-variant")
     i.add_argument("--variant")
-    i.add_argument("--weights", help="model folder with trained weights (default: random weights)")
+    i.add_argument("--weights", help=WEIGHTS_HELP)
+    i.add_argument("--random-weights", action="store_true", help=RANDOM_HELP)
     i.add_argument("--out", help="folder for the outputs (zoo_save_outputs)")
+    i.add_argument("--json", action="store_true", help="print the outputs as JSON instead of a table")
     i.add_argument("--accept-license", help="accept a non-commercial or gated licence (SPDX id) of the weights")
     i.add_argument("options", nargs=argparse.REMAINDER, help="--key value pairs for the plugin")
     i.set_defaults(handler=_infer)
@@ -84,11 +98,12 @@ def register(subparsers: Any) -> None:
 
 
 def model_name(name: str, variant: str | None) -> str:
-    """``method-variant`` from a NAME and an optional ``--variant``."""
+    """``method-variant[.tag]`` from a NAME and an optional ``--variant`` (a released tag is kept)."""
     from zoo import registry
 
     resolved = registry.resolve(name)
-    return f"{resolved.spec.name}-{variant or resolved.variant.name}"
+    tag = f".{resolved.name.tag}" if resolved.name.tag else ""
+    return f"{resolved.spec.name}-{variant or resolved.variant.name}{tag}"
 
 
 def parse_options(tokens: Sequence[str]) -> dict[str, Any]:
@@ -124,42 +139,93 @@ def parse_options(tokens: Sequence[str]) -> dict[str, Any]:
     return options
 
 
-def _load_model(name: str, weights: str | None, accept_license: str | None = None) -> Any:
-    """A built model, with the weights of ``weights`` (a model folder, or a folder holding one per name).
+def load_model(
+    name: str,
+    weights: str | None,
+    accept_license: str | None = None,
+    *,
+    random_weights: bool = False,
+    explicit_variant: bool = True,
+) -> tuple[Any, str]:
+    """The model to evaluate or run and the label it is reported under.
 
-    ``accept_license``: the SPDX id of a non-commercial or gated licence the user accepts (``--accept-license``).
+    ``weights``: a model folder, a folder holding one per name (``runs/`` with ``runs/sac-tiny``), a released
+    name or a hub reference. Without it, NAME must be a released name (``sac-tiny.digits``) or
+    ``random_weights`` must be set. A folder whose weights are of another variant than an explicitly named one is
+    refused; without an explicit variant, the variant the weights record is used and named in the label.
+
+    Raises:
+        ConfigError: no weights and no ``random_weights``, or weights of another variant than the one named.
     """
     import zoo
+    from zoo import registry
 
+    parsed = registry.parse(name)
+    resolved = registry.resolve(name)
+    base = f"{resolved.spec.name}-{resolved.variant.name}"
+    if random_weights:
+        if weights or parsed.tag:
+            raise ConfigError("--random-weights and trained weights (--weights or a released name) exclude each other")
+        print(f"zoo: warning: {base} runs on RANDOM weights (--random-weights): its outputs and metrics are those "
+              "of an untrained model", file=sys.stderr)
+        return zoo.build(base, seed=0), f"{base} (random weights)"
     if not weights:
-        return zoo.build(name)
+        if parsed.tag:
+            loaded = zoo.load(name, accept_license=accept_license)
+            return loaded.model, f"{base}.{parsed.tag}"
+        raise ConfigError(f"{base}: no weights given. " + _weights_hint(resolved.spec.name, resolved.variant.name))
     root = Path(weights)
-    method = name.rsplit("-", 1)[0]
-    for candidate in (root / name, root / method, root):
-        if (candidate / "config.json").is_file():
-            return zoo.load(str(candidate), accept_license=accept_license).model
-    raise ConfigError(
-        f"no model folder for {name!r} under {root}: expected {root}/config.json, "
-        f"{root / name}/config.json or {root / method}/config.json (written by `zoo train --out`)"
-    )
+    target: str = weights
+    if root.is_dir():
+        method = resolved.spec.name
+        found = next((c for c in (root / base, root / name, root / method, root) if (c / "config.json").is_file()),
+                     None)
+        if found is None:
+            raise ConfigError(
+                f"no model folder for {name!r} under {root}: expected {root}/config.json, "
+                f"{root / base}/config.json or {root / method}/config.json (written by `zoo train --out`)"
+            )
+        target = str(found)
+    loaded = zoo.load(target, accept_license=accept_license)
+    tag = loaded.model.zoo
+    if tag.method != resolved.spec.name:
+        raise ConfigError(f"{weights} holds weights of {tag.method!r}, not {resolved.spec.name!r}")
+    if tag.variant != resolved.variant.name and explicit_variant:
+        raise ConfigError(
+            f"{weights} holds {tag.method}-{tag.variant} weights, not {base}: name it {tag.method}-{tag.variant} "
+            f"(or just {tag.method}) to use them"
+        )
+    return loaded.model, f"{tag.method}-{tag.variant}"
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
+def _weights_hint(method: str, variant: str) -> str:
+    """What to pass instead: the released weights of the method, a folder, or --random-weights."""
+    from zoo import registry
+
+    entry = registry.resolve(method).entry
+    released = [f"{method}-{w.variant}.{w.tag}" for w in (entry.weights if entry else ()) if w.variant == variant]
+    hint = "Pass --weights FOLDER (from `zoo train --out`)"
+    if released:
+        hint += f", use released weights ({', '.join(released)})"
+    return hint + ", or --random-weights to run an untrained model on purpose."
+
+
+def has_explicit_variant(name: str, variant: str | None) -> bool:
+    """Whether the user named a variant (``sac-tiny`` or ``--variant tiny``), not just the method."""
+    from zoo import registry
+
+    return bool(variant) or registry.parse(name).variant is not None
 
 
 def format_table(rows: Mapping[str, Mapping[str, Any]]) -> str:
     """A plain-text table: one row per model, one column per metric (union over models, ``-`` when absent)."""
+    from zoo.cli._format import fmt, text_table
+
     columns: list[str] = []
     for metrics in rows.values():
         columns.extend(c for c in metrics if c not in columns)
-    header = ["model", *columns]
-    body = [[name, *(_fmt(m[c]) if c in m else "-" for c in columns)] for name, m in rows.items()]
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    line = lambda r: "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in body)])
+    body = [[name, *(fmt(m[c]) if c in m else "-" for c in columns)] for name, m in rows.items()]
+    return text_table(["model", *columns], body)
 
 
 def _plain_metrics(values: Mapping[str, Any]) -> dict[str, float]:
@@ -175,6 +241,53 @@ def _plain_metrics(values: Mapping[str, Any]) -> dict[str, float]:
 # ----------------------------------------------------------------------------------------------- handlers
 
 
+def prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Check ``--out`` before training: a folder holding a run needs ``--resume`` or ``--overwrite``.
+
+    ``--overwrite`` removes the previous run's files and checkpoints; ``--resume`` says which checkpoint it
+    continues from (or that there is none, so training starts at step 0).
+    """
+    import shutil
+
+    from zoo.engines.checkpoint import list_checkpoints
+
+    if resume and overwrite:
+        raise ConfigError("--resume continues the run in --out and --overwrite replaces it: choose one")
+    previous = [n for n in RUN_FILES if (out / n).exists()] + (["checkpoints/"] if (out / "checkpoints").is_dir()
+                                                                else [])
+    if resume:
+        found = list_checkpoints(out / "checkpoints")
+        if found:
+            step, folder = found[-1]
+            print(f"resuming {out} from its checkpoint at step {step} ({folder})", file=sys.stderr)
+        else:
+            print(f"zoo: warning: --resume: no checkpoint in {out / 'checkpoints'}; training from step 0",
+                  file=sys.stderr)
+        return
+    if previous and not overwrite:
+        raise ConfigError(
+            f"{out} already holds a run ({', '.join(previous)}): pass --resume to continue it, --overwrite to "
+            "replace it, or choose another --out"
+        )
+    if previous:
+        print(f"--overwrite: removing the previous run in {out} ({', '.join(previous)})", file=sys.stderr)
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+
+
+def train_command(args: argparse.Namespace, name: str, steps: int | None) -> str:
+    """The ``zoo train`` command that reproduces this run (the steps actually run, the seed, the data)."""
+    from zoo import registry
+
+    resolved = registry.resolve(name)
+    parts = ["zoo train", resolved.spec.name, "--variant", resolved.variant.name, "--data", args.data]
+    if steps:
+        parts += ["--steps", str(steps)]
+    parts += ["--seed", str(args.seed)]
+    return " ".join(parts)
+
+
 def _train(args: argparse.Namespace) -> int:
     import zoo
     from zoo import discovery
@@ -182,7 +295,8 @@ def _train(args: argparse.Namespace) -> int:
 
     name = model_name(args.name, args.variant)
     out = Path(args.out)
-    model = zoo.build(name)
+    prepare_out(out, resume=args.resume, overwrite=args.overwrite)
+    model = zoo.build(name, seed=args.seed)
     data = zoo.make_data(model, args.data, "train")
     options = TrainOptions(
         steps=args.steps,
@@ -204,7 +318,7 @@ def _train(args: argparse.Namespace) -> int:
         getattr(result, "history", None) or (result.get("history", {}) if isinstance(result, Mapping) else {})
     )
     if history and not (out / "curves.png").is_file():  # a plugin with its own loop: still write the outputs
-        from zoo._io import atomic_write_json
+        from zoo.io import atomic_write_json
         from zoo.viz import training_curves
 
         atomic_write_json(out / "history.json", history)
@@ -213,11 +327,17 @@ def _train(args: argparse.Namespace) -> int:
         getattr(result, "metrics", None) or (result.get("metrics", {}) if isinstance(result, Mapping) else {})
     )
     if not args.no_eval and discovery.plugins().implements("zoo_evaluate", model.zoo.method):
+        from zoo.api import seeded
+
         test = zoo.make_data(model, args.data, "test")
-        metrics.update({f"test_{k}": v for k, v in _plain_metrics(zoo.evaluate(model, test)).items()})
-    command = "zoo train " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train"] else f"zoo train {name}"
-    zoo.save(model.to("cpu"), out, metrics={args.data: metrics} if metrics else None, command=command)
-    from zoo._io import atomic_write_json
+        with seeded(args.seed):  # an evaluation that samples (diffusion, dropout at test time) repeats too
+            metrics.update({f"test_{k}": v for k, v in _plain_metrics(zoo.evaluate(model, test)).items()})
+    steps = _steps_run(result, args.steps)
+    command = train_command(args, name, steps)
+    training = {"data": args.data, "seed": args.seed, "steps": steps, "command": command}
+    zoo.save(model.to("cpu"), out, metrics={args.data: metrics} if metrics else None, command=command,
+             training=training)
+    from zoo.io import atomic_write_json
 
     atomic_write_json(out / "metrics.json", metrics)
     print(format_table({name: metrics}))
@@ -228,35 +348,31 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _steps_run(result: Any, asked: int | None) -> int | None:
+    """The optimizer steps the run reached (the trainer's count), else what was asked."""
+    reached = getattr(result, "steps", None)
+    if reached is None and isinstance(result, Mapping):
+        reached = result.get("steps")
+    try:
+        return int(reached) if reached is not None else asked
+    except (TypeError, ValueError):
+        return asked
+
+
 def _eval(args: argparse.Namespace) -> int:
     import zoo
+    from zoo.api import seeded
 
     rows: dict[str, dict[str, float]] = {}
     for raw in args.names:
         name = model_name(raw, args.variant)
-        model = _load_model(name, args.weights, args.accept_license)
+        model, label = load_model(name, args.weights, args.accept_license, random_weights=args.random_weights,
+                                  explicit_variant=has_explicit_variant(raw, args.variant))
         data = zoo.make_data(model, args.data, args.split)
-        rows[name] = _plain_metrics(zoo.evaluate(model, data))
+        with seeded(0):
+            rows[label] = _plain_metrics(zoo.evaluate(model, data))
     print(json.dumps(rows, indent=2, sort_keys=True) if args.json else format_table(rows))
     return 0
-
-
-def _describe(outputs: Any, depth: int = 0) -> str:
-    if hasattr(outputs, "shape") and hasattr(outputs, "dtype"):
-        return f"{type(outputs).__name__}{tuple(outputs.shape)} {outputs.dtype}"
-    if isinstance(outputs, Mapping):
-        pad = "  " * (depth + 1)
-        return (
-            "{\n"
-            + "".join(f"{pad}{k}: {_describe(v, depth + 1)}\n" for k, v in outputs.items())
-            + "  " * depth
-            + "}"
-        )
-    if isinstance(outputs, (list, tuple)):
-        return f"{type(outputs).__name__} of {len(outputs)}" + (
-            f": [{_describe(outputs[0], depth)}, ...]" if outputs else ""
-        )
-    return repr(outputs)[:200]
 
 
 def _infer(args: argparse.Namespace) -> int:
@@ -267,12 +383,15 @@ def _infer(args: argparse.Namespace) -> int:
     known = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for flag in ("--variant", "--weights", "--out", "--accept-license"):
         known.add_argument(flag, default=getattr(args, flag[2:].replace("-", "_")))
+    for flag in ("--random-weights", "--json"):
+        known.add_argument(flag, action="store_true", default=getattr(args, flag[2:].replace("-", "_")))
     own, rest = known.parse_known_args(args.options)
     args.variant, args.weights, args.out = own.variant, own.weights, own.out
-    args.accept_license = own.accept_license
+    args.accept_license, args.random_weights, args.json = own.accept_license, own.random_weights, own.json
     name = model_name(args.name, args.variant)
     given = parse_options(rest)
-    model = _load_model(name, args.weights, args.accept_license)
+    model, label = load_model(name, args.weights, args.accept_license, random_weights=args.random_weights,
+                              explicit_variant=has_explicit_variant(args.name, args.variant))
     tag = model.zoo
     found = discovery.plugins()
     spec = found.methods[tag.method]
@@ -293,7 +412,20 @@ def _infer(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         inputs = zoo.example_inputs(model)
-    outputs = zoo.infer(model, inputs, **infer_opts)
+    from zoo.api import seeded
+
+    with seeded(0):  # sampling methods (diffusion) give the same outputs for the same inputs
+        outputs = zoo.infer(model, inputs, **infer_opts)
+    if args.json:
+        from zoo.cli._format import to_jsonable
+
+        json.dump({"model": label, "outputs": to_jsonable(outputs)}, sys.stdout)
+        print()
+    else:
+        from zoo.cli._format import format_outputs
+
+        print(f"{label}:")
+        print(format_outputs(outputs))
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -301,11 +433,9 @@ def _infer(args: argparse.Namespace) -> int:
             paths = found.call("zoo_save_outputs", tag.method, outputs=outputs, out_dir=out, config=tag.config,
                                options=save_opts)
             for path in paths or []:
-                print(path)
+                print(f"wrote {path}", file=sys.stderr if args.json else sys.stdout)
             return 0
         _save_generic(outputs, out)
-        return 0
-    print(_describe(outputs))
     return 0
 
 
@@ -314,7 +444,7 @@ def _save_generic(outputs: Any, out: Path) -> None:
     import torch
     from safetensors.torch import save
 
-    from zoo._io import atomic_write_bytes
+    from zoo.io import atomic_write_bytes
 
     flat: dict[str, torch.Tensor] = {}
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo._io import atomic_write_bytes
+from zoo.io import atomic_write_bytes
 from zoo.errors import ConfigError, InputError
 
 

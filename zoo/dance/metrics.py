@@ -1,7 +1,7 @@
 """Dance metrics (spec §1.7 and §2.4), on joint positions from FK, in numpy.
 
 Single-dancer: FID_k (Fréchet distance of kinetic features), GenDiv (mean pairwise distance of normalised kinetic
-features), MMC (motion-music beat alignment), PFC (physical foot contact, EDGE's definition).
+features), MMC (motion-music beat alignment), PFC (physical foot contact, EDGE's definition and scale).
 Group: GMR (Fréchet distance of group kinetic features, lower is better), GMC (DTW-aligned correlation of the
 dancers' per-frame kinetic features, higher = more synchronised, identical dancers give 1), TIF (trajectory
 intersection frequency, lower is better).
@@ -114,9 +114,24 @@ def mmc(joints: np.ndarray, music_beats: np.ndarray, sigma: float = MMC_SIGMA, o
 
 
 # ------------------------------------------------------------------------------------------------ PFC
-def pfc(joints: np.ndarray, fps: int = FPS) -> float:
-    """Physical foot contact (EDGE): mean over frames of the normalised horizontal root acceleration times the
-    product of the two feet's minimum speeds (ankle, toe); high when the body accelerates with no foot planted."""
+#: EDGE reports PFC multiplied by this factor.
+PFC_SCALE: float = 10_000.0
+PFC_DEFINITIONS: tuple[str, ...] = ("edge", "speed3d")
+
+
+def pfc(joints: np.ndarray, fps: int = FPS, definition: str = "edge") -> float:
+    """Physical foot contact of one dancer ``[T, J, 3]``: high when the body accelerates with no foot planted.
+
+    ``definition="edge"`` (EDGE, Tseng et al. 2023, ``eval/eval_pfc.py``; comparable with published PFC):
+    ``10^4 * mean_t( a_t / max_t a_t * min(|dl7|, |dl10|) * min(|dr8|, |dr11|) )`` over frames ``t = 1..T-2``,
+    where ``a_t`` is the norm of the root acceleration (finite differences at ``fps``, its upward component
+    clamped at 0) and ``|d..|`` is the HORIZONTAL displacement of a foot joint between frames t and t+1 (metres per
+    frame, not divided by the frame time): left ankle 7 / left foot 10, right ankle 8 / right foot 11.
+    ``definition="speed3d"``: this project's earlier variant, the same product with 3D foot speeds in metres per
+    second (displacement * fps) and no 10^4 factor; its values are NOT comparable with published PFC.
+    """
+    if definition not in PFC_DEFINITIONS:
+        raise InputError(f"PFC definition must be one of {PFC_DEFINITIONS}, got {definition!r}")
     p = _joints(joints, 3, "joints")
     dt = 1.0 / fps
     root_v = np.diff(p[:, 0], axis=0) / dt
@@ -125,11 +140,18 @@ def pfc(joints: np.ndarray, fps: int = FPS) -> float:
     root_a = np.linalg.norm(root_a, axis=-1)
     scale = root_a.max()
     root_a = root_a / scale if scale > 0 else root_a
-    left, right = (FOOT_JOINTS[0], FOOT_JOINTS[2]), (FOOT_JOINTS[1], FOOT_JOINTS[3])
-    feet_v = np.linalg.norm(np.diff(p, axis=0) / dt, axis=-1)[1:]  # [T-2, J]
-    left_min = feet_v[:, list(left)].min(-1)
-    right_min = feet_v[:, list(right)].min(-1)
-    return float((left_min * right_min * root_a).mean())
+    left, right = [FOOT_JOINTS[0], FOOT_JOINTS[2]], [FOOT_JOINTS[1], FOOT_JOINTS[3]]
+    step = p[2:] - p[1:-1]  # displacement between frames t and t+1, t = 1..T-2: [T-2, J, 3]
+    if definition == "edge":
+        horizontal = [ax for ax in range(3) if ax != UP_AXIS]
+        feet = np.linalg.norm(step[..., horizontal], axis=-1)
+        factor = PFC_SCALE
+    else:
+        feet = np.linalg.norm(step, axis=-1) / dt
+        factor = 1.0
+    left_min = feet[:, left].min(-1)
+    right_min = feet[:, right].min(-1)
+    return float(factor * (left_min * right_min * root_a).mean())
 
 
 # ------------------------------------------------------------------------------------------------ group metrics

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo._io import atomic_open
+from zoo.io import atomic_open
 from zoo.dance import FPS
 from zoo.dance.skeleton import SMPL_PARENTS, UP_AXIS
 from zoo.errors import InputError

@@ -228,7 +228,7 @@ def make_splits(names: Iterable[str], ratios: Sequence[float] = DEFAULT_RATIOS, 
 
 def write_splits(root: str | Path, splits: Mapping[str, Sequence[str]], overwrite: bool = False) -> list[Path]:
     """Write ``ROOT/splits/<split>.txt`` atomically (refusing to replace existing files unless ``overwrite``)."""
-    from zoo._io import atomic_write_text
+    from zoo.io import atomic_write_text
 
     folder = Path(root) / "splits"
     targets = {s: folder / f"{s}.txt" for s in splits}

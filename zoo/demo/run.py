@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import constants
-from zoo._io import atomic_write_json, atomic_write_text
+from zoo.io import atomic_write_json, atomic_write_text
 from zoo.demo.recipes import RECIPES, Recipe
 from zoo.errors import ZooError
 
@@ -65,7 +65,7 @@ def _run_method(recipe: Recipe, stage: Path, previous: dict[str, Any] | None, co
     import zoo
     from zoo.configs import config_sha256
     from zoo.discovery import plugins
-    from zoo.testing.conformance import outputs_equal
+    from zoo.inference import outputs_equal
 
     name = f"{recipe.method}-{recipe.variant}"
     result = MethodResult(recipe.method, recipe.variant, recipe.data, recipe.title, repo=f"zoo-demo/{name}")

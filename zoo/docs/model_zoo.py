@@ -6,14 +6,18 @@ with ``zoo docs model-zoo`` (``--check`` only compares).
 
 Only catalogued methods are listed; a third-party plugin's methods that are not in ``registry.yaml`` appear in
 ``zoo list`` but not here. Metrics are the ones recorded with each released weight (measured here, with the
-command that produced them); no number is copied from a paper.
+command that produced them). Each implemented method links its method card and shows the card's headline figure
+(:func:`zoo.cards.headline`: the row of the card's *Measured here* table marked ``(headline)``) beside the
+paper's value that the card quotes.
 """
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from zoo import cards
 from zoo.registry import ModelInfo
 from zoo.specs import InputSpec, WeightSpec
 
@@ -163,16 +167,53 @@ def _section(heading: str, infos: list[ModelInfo]) -> list[str]:
     return lines
 
 
-def _implemented(infos: list[ModelInfo]) -> list[str]:
+CardOf = Callable[[str], "Path | None"]
+
+
+def _card_link(path: Path | None, root: Path) -> str:
+    """A relative Markdown link to a card under ``root`` (an absolute path would make the file machine-specific)."""
+    if path is None:
+        return ""
+    try:
+        rel = Path(os.path.relpath(path.resolve(), root.resolve()))
+    except ValueError:  # another drive
+        return ""
+    return "" if rel.parts[:1] == ("..",) else f"[card]({rel.as_posix()})"
+
+
+def _glance(built: list[ModelInfo], card_of: CardOf, root: Path) -> list[str]:
+    """One row per implemented method: status, variants, headline figure here vs the paper's, card link."""
+    rows = []
+    for info in built:
+        path = card_of(info.name)
+        top = cards.headline(path.read_text(encoding="utf-8")) if path else None
+        rows.append([
+            f"`{info.name}`",
+            _status(info),
+            ", ".join(info.variants),
+            top.figure if top else "no headline in the card",
+            top.paper if top else "",
+            top.value if top else "",
+            _card_link(path, root) or "no card",
+        ])
+    header = ["method", "status", "variants", "headline figure", "paper", "measured here", "card"]
+    return _table(header, rows) + [""]
+
+
+def _implemented(infos: list[ModelInfo], card_of: CardOf, root: Path) -> list[str]:
     built = [i for i in infos if i.spec is not None]
     lines = ["## Implemented methods", ""]
     if not built:
         return lines + ["No installed plugin provides a catalogued method.", ""]
+    lines += ["Headline figures come from each method card's *Measured here* table (the row marked `(headline)`, "
+              "else the first row): the paper's value beside the one measured here.", ""]
+    lines += _glance(built, card_of, root)
     for info in built:
         spec = info.spec
         assert spec is not None
         lines += [f"### `{info.name}`: {_cell(spec.title)}", ""]
         facts = [
+            ("method card", _card_link(card_of(info.name), root)),
             ("task", spec.task),
             ("plugin", f"`{info.plugin}`" + (f" ({info.dist})" if info.dist else "")),
             ("licence", _license(info)),
@@ -211,12 +252,21 @@ def _weights_section(pairs: list[tuple[ModelInfo, WeightSpec]]) -> list[str]:
     return lines + [""]
 
 
-def render(infos: Sequence[ModelInfo] | None = None) -> str:
-    """The whole ``MODEL_ZOO.md`` text (default: every catalogue entry, merged with the installed plugins)."""
+def render(infos: Sequence[ModelInfo] | None = None, *, card_of: CardOf | None = None,
+           root: Path | None = None) -> str:
+    """The whole ``MODEL_ZOO.md`` text (default: every catalogue entry, merged with the installed plugins).
+
+    Args:
+        infos: the methods to list (default: the catalogue merged with the installed plugins).
+        card_of: where a method's card is (default: :func:`zoo.cards.card_path`).
+        root: the folder the file is written to; card links are relative to it (default: the checkout's top).
+    """
     if infos is None:
         from zoo import registry
 
         infos = registry.all_infos()
+    card_of = card_of or cards.card_path
+    root = root or default_path().parent
     catalogued = [i for i in infos if i.entry is not None]
     groups: dict[str, list[ModelInfo]] = {}
     for info in catalogued:
@@ -240,7 +290,7 @@ def render(infos: Sequence[ModelInfo] | None = None) -> str:
         "",
     ]
     lines += _summary(groups, len(pairs)) + [""]
-    lines += _implemented(ordered)
+    lines += _implemented(ordered, card_of, root)
     lines += _weights_section(pairs)
     for key, heading in _SECTIONS:
         if groups.get(key):
@@ -264,7 +314,7 @@ def is_stale(path: Path, text: str | None = None) -> bool:
 
 def write(path: Path | None = None) -> Path:
     """Render and write ``MODEL_ZOO.md`` atomically; returns the path."""
-    from zoo._io import atomic_write_text
+    from zoo.io import atomic_write_text
 
     target = path or default_path()
     atomic_write_text(target, render())

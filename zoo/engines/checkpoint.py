@@ -1,7 +1,7 @@
 """Training checkpoints: everything needed to continue a run exactly, with no pickle anywhere.
 
 A checkpoint is a folder ``<root>/step-00000123/`` built in a temporary sibling and renamed into place
-(:func:`zoo._io.atomic_directory`), so a folder that exists is complete. It holds
+(:func:`zoo.io.atomic_directory`), so a folder that exists is complete. It holds
 
 - ``model.safetensors``: the weights (the unwrapped model's state dict);
 - ``optimizer.safetensors`` + the optimizer's non-tensor skeleton in ``state.json``;
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo._io import atomic_directory
+from zoo.io import atomic_directory
 from zoo.errors import TrainingError
 
 _STEP_DIR = re.compile(r"^step-(\d+)$")

@@ -4,7 +4,8 @@ Inputs may be torch tensors, NumPy arrays or lists; results are Python floats (c
 
 - classification: :func:`accuracy`, :func:`topk_accuracy`
 - regression: :func:`rmse`, :func:`mae`
-- retrieval: :func:`map_at_k`, :func:`recall_at_k`, :func:`ranked_relevance`
+- retrieval: :func:`map_at_k`, :func:`recall_at_k`, :func:`ranked_relevance`, :func:`revisited_maps`
+  (revisited Oxford/Paris easy/medium/hard), :func:`cmc` and :func:`reid_map` (re-identification)
 - distributions: :func:`frechet_distance`, :func:`frechet_distance_from_features`, :func:`sqrtm_psd`
 """
 
@@ -18,7 +19,7 @@ from zoo.metrics.frechet import (
     trace_sqrt_product,
 )
 from zoo.metrics.regression import mae, rmse
-from zoo.metrics.retrieval import map_at_k, ranked_relevance, recall_at_k
+from zoo.metrics.retrieval import cmc, map_at_k, ranked_relevance, recall_at_k, reid_map, revisited_maps
 
 __all__ = [
     "accuracy",
@@ -28,6 +29,9 @@ __all__ = [
     "map_at_k",
     "recall_at_k",
     "ranked_relevance",
+    "revisited_maps",
+    "cmc",
+    "reid_map",
     "frechet_distance",
     "frechet_distance_from_features",
     "sqrtm_psd",

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from zoo._io import atomic_write_text
+from zoo.io import atomic_write_text
 
 LFS_SUFFIXES = (".safetensors", ".bin", ".pt")
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import InputError
-from zoo.viz._mpl import pyplot, save_png
+from zoo.viz.mpl import pyplot, save_png
 
 
 def confusion_counts(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from zoo.viz._mpl import pyplot, save_png
+from zoo.viz.mpl import pyplot, save_png
 
 _SKIP = {"step", "eval_step"}
 

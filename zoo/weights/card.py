@@ -30,6 +30,7 @@ class CardInfo:
     code_version: str = ""
     weights_sha256: str = ""
     weights_size: int = 0
+    training: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _hf_license(license_id: str) -> str:
@@ -103,6 +104,9 @@ def render(info: CardInfo) -> str:
         "",
         f"`{info.command}`" if info.command else "Training command not recorded.",
         "",
+        *(["Run as recorded in `config.json` (`training`): "
+           + ", ".join(f"{k} {v}" for k, v in info.training.items() if k != "command"), ""]
+          if info.training else []),
         "## Metrics (measured with zoo)",
         "",
     ]

@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from zoo import constants
-from zoo._io import atomic_write_json
-from zoo.errors import IntegrityError
+from zoo.io import atomic_write_json
+from zoo.errors import IntegrityError, WeightsError
 from zoo.specs import is_commit_sha, is_sha256
 
 _CHUNK = 8 * 1024 * 1024
+log = logging.getLogger("zoo.weights")
 
 
 @dataclass(frozen=True)
@@ -180,3 +182,58 @@ def quarantine(path: str | os.PathLike[str]) -> Path:
     if link.is_symlink() or (link != real and link.exists()):
         link.unlink()
     return target
+
+
+def fetch_verified(
+    fetch: Callable[[], Path],
+    *,
+    describe: Callable[[Path], str],
+    sha256: str | None,
+    size: int | None,
+    extra: Iterable[Expected] = (),
+    full: bool = False,
+    cached: Callable[[Path], bool],
+    notes: list[str],
+) -> tuple[Path, str]:
+    """Fetch a file and verify it; a corrupted cached copy is quarantined and fetched (and fully verified) once more.
+
+    Args:
+        fetch: downloads (or finds in the cache) the file and returns its path.
+        describe: names a fetched path in messages (``org/repo@commit:file``).
+        sha256, size, extra, full: the expectations, as for :func:`verify_file` (a hub-cache blob name is added).
+        cached: whether a path lies in the download cache (only a cached copy is quarantined and re-fetched; a
+            bad file elsewhere is an error at once).
+        notes: receives one line per quarantine and re-fetch (the loader reports them).
+
+    Returns:
+        The path and its sha256.
+
+    Raises:
+        IntegrityError: the file (or its re-fetched copy) does not match; the message says where the bad copy went.
+    """
+    path = fetch()
+    label = describe(path)
+    expectations = list(extra)
+
+    def check(candidate: Path, full_hash: bool) -> str:
+        blob = blob_expectation(candidate)
+        return verify_file(candidate, sha256=sha256, size=size, extra=expectations + ([blob] if blob else []),
+                           label=label, full=full_hash)
+
+    try:
+        return path, check(path, full)
+    except IntegrityError as err:
+        if not cached(path):
+            raise
+        moved = quarantine(path)
+        note = f"{label} failed verification ({err}); the cached copy was quarantined to {moved}"
+        log.warning(note)
+        notes.append(note)
+        try:
+            path = fetch()
+        except WeightsError as exc:
+            err.args = (f"{err}. The cached copy was quarantined to {moved}; fetching it again failed: {exc}",)
+            raise err from exc
+        digest = check(path, True)
+        notes.append(f"{label} fetched again and verified")
+        return path, digest

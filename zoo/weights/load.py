@@ -5,22 +5,26 @@ strict load with ``assign`` -> the :class:`~zoo.weights.loaded.Loaded` bundle.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from zoo.errors import IntegrityError, UnsafeFormatError, WeightsError
+from zoo.errors import (
+    ConfigError,
+    IntegrityError,
+    OfflineError,
+    UnsafeFormatError,
+    WeightsError,
+    WeightsNotFoundError,
+)
 from zoo.weights import fetch as fetching
-from zoo.weights.integrity import Expected, blob_expectation, quarantine, verify_file
+from zoo.weights.integrity import Expected, fetch_verified, verify_file
 from zoo.weights.licenses import check_license
 from zoo.weights.loaded import Loaded
 from zoo.weights.records import CONFIG_FILE, WEIGHTS_FILE, WeightRef
 from zoo.weights.resolve import Target, parse_target, resolve
-
-log = logging.getLogger("zoo.weights")
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 Verify = Literal["auto", "full"]
@@ -76,45 +80,17 @@ def _checked(
     token: str | None,
     notes: list[str],
 ) -> tuple[Path, str]:
-    """Fetch ``filename`` and verify it; a corrupted cache entry is quarantined and fetched again."""
-    path = fetching.fetch(ref, filename, token=token)
-    label = f"{ref.repo}@{fetching.commit_of(path) or ref.revision}:{filename}"
-    expectations = list(extra)
-    blob = blob_expectation(path)
-    try:
-        return path, verify_file(
-            path,
-            sha256=sha256,
-            size=size,
-            extra=expectations + ([blob] if blob else []),
-            label=label,
-            full=full,
-        )
-    except IntegrityError as err:
-        if not _in_cache(path):
-            raise
-        moved = quarantine(path)
-        note = f"{label} failed verification ({err}); the cached copy was quarantined to {moved}"
-        log.warning(note)
-        notes.append(note)
-        try:
-            path = fetching.fetch(ref, filename, token=token)
-        except WeightsError as exc:
-            err.args = (
-                f"{err}. The cached copy was quarantined to {moved}; fetching it again failed: {exc}",
-            )
-            raise err from exc
-        blob = blob_expectation(path)
-        digest = verify_file(
-            path,
-            sha256=sha256,
-            size=size,
-            extra=expectations + ([blob] if blob else []),
-            label=label,
-            full=True,
-        )
-        notes.append(f"{label} fetched again and verified")
-        return path, digest
+    """Fetch ``filename`` of ``ref`` and verify it (the quarantine-and-retry policy: :func:`fetch_verified`)."""
+    return fetch_verified(
+        lambda: fetching.fetch(ref, filename, token=token),
+        describe=lambda path: f"{ref.repo}@{fetching.commit_of(path) or ref.revision}:{filename}",
+        sha256=sha256,
+        size=size,
+        extra=extra,
+        full=full,
+        cached=_in_cache,
+        notes=notes,
+    )
 
 
 def fetch_model_files(
@@ -159,6 +135,11 @@ def fetch_model_files(
         notes=notes,
     )
     size = weights.stat().st_size
+    from zoo.weights.shipped import is_shipped
+
+    if is_shipped(weights):
+        notes.append(f"{ref.repo}@{ref.revision}: the copy shipped with zoo ({weights.parent}), verified against "
+                     "its record")
     license_id = ref.license or str(config.get("license") or "")
     return ModelFiles(
         config,
@@ -328,7 +309,8 @@ def load(
         target: a catalogue name (``"protonet-tiny.digits"``, resolved through ``zoo.lock`` then the weight records
             of ``registry.yaml``), a hub reference ``"org/repo@<40-hex commit>"`` (a branch works but is not
             reproducible), or a local folder written by ``zoo.save``.
-        pretrained: ``False`` builds the model with random weights (no download).
+        pretrained: must stay ``True``: a randomly initialised model comes from ``zoo.build(name, seed=...)``
+            (one way to get one); ``False`` raises a :class:`~zoo.errors.ConfigError` saying so.
         device, dtype: where the model goes and its floating dtype (``"float16"``, ``torch.bfloat16``...).
         accept_license: licence id(s) you accept; required for non-commercial or gated weights.
         revision: overrides the revision of a hub reference or a name.
@@ -342,6 +324,11 @@ def load(
     Raises:
         UnsafeFormatError, LicenseNotAcceptedError, IntegrityError, StateDictMismatchError, WeightsError.
     """
+    if not pretrained:
+        raise ConfigError(
+            f"zoo.load({str(target)!r}, pretrained=False) is gone: zoo.load always loads trained weights. For a "
+            f"randomly initialised model use zoo.build({_build_name(target)!r}, seed=0) (same model, seeded)."
+        )
     from zoo import constants
 
     verify = verify or constants.verify_policy()  # type: ignore[assignment]
@@ -358,20 +345,7 @@ def load(
         files = _local_files(
             parsed.path, accept_license=accept_license, verify=verify, allow_pickle=allow_pickle
         )
-        if not pretrained:
-            return _random(
-                str(files.config["method"]),
-                str(files.config["variant"]),
-                files.config["config"],
-                device,
-                dtype,
-            )
         return _build_from(files, device=device, dtype=dtype)
-    if not pretrained:
-        if parsed.kind == "name":
-            assert parsed.name is not None
-            return _random(parsed.name.method, str(parsed.name.variant), None, device, dtype)
-        raise WeightsError("pretrained=False needs a catalogue name or a local folder, not a hub reference")
     ref = resolve(parsed, revision=revision, lock=lock)
     spec_license = ""
     if parsed.kind == "name":
@@ -379,35 +353,27 @@ def load(
 
         assert parsed.name is not None
         spec_license = registry.resolve(parsed.name.method).spec.license
-    files = fetch_model_files(
-        ref, accept_license=accept_license, token=token, verify=verify, spec_license=spec_license
-    )
+    try:
+        files = fetch_model_files(
+            ref, accept_license=accept_license, token=token, verify=verify, spec_license=spec_license
+        )
+    except (WeightsNotFoundError, OfflineError) as exc:
+        if parsed.kind == "hub" and parsed.revision is None:  # 'runs/sac' may have been meant as a folder
+            exc.args = (f"no such folder {parsed.text!r}, and {exc}",)
+        raise
     if parsed.kind == "name" and parsed.name is not None and files.config["method"] != parsed.name.method:
         raise WeightsError(f"{ref.describe()} holds {files.config['method']!r}, not {parsed.name.method!r}")
     return _build_from(files, device=device, dtype=dtype)
 
 
-def _random(method: str, variant: str, config_data: Any, device: Any, dtype: Any) -> Loaded:
-    """``pretrained=False``: an ordinary randomly initialised build, bundled the same way."""
-    from zoo import api, registry
-    from zoo.configs import config_from_dict
-    from zoo.weights.save import preprocessing_of
-
-    resolved = registry.resolve(f"{method}-{variant}")
-    config = resolved.variant.make_config()
-    if config_data is not None:
-        config = config_from_dict(type(config), config_data)
-    model = api.build(f"{method}-{variant}", config=config)
-    if device is not None:
-        model.to(device)
-    if dtype is not None:
-        model.to(dtype)
-    return Loaded(
-        model=model,
-        preprocessing=preprocessing_of(method, config),
-        spec=resolved.spec,
-        record=None,
-        config=config,
-        name=f"{method}-{variant}",
-        init="random",
-    )
+def _build_name(target: str | Path) -> str:
+    """The ``zoo.build`` name to suggest instead of ``zoo.load(target, pretrained=False)``."""
+    text = str(target)
+    config = Path(text) / CONFIG_FILE
+    if config.is_file():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+            return f"{data['method']}-{data['variant']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return text.split("@", 1)[0].split(".", 1)[0]

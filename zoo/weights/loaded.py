@@ -19,11 +19,10 @@ class Loaded:
         preprocessing: parameters that travel with the weights (image transforms, audio features, index settings);
             use these, not a guess, to prepare inputs.
         spec: the method's :class:`~zoo.specs.MethodSpec` (inputs, licence, paper, capabilities).
-        record: where the weights came from and what they verified as (``None`` for ``pretrained=False``).
+        record: where the weights came from and what they verified as.
         config: the variant config the model was built with.
         name: ``method-variant``.
-        init: ``"meta"`` (built on the meta device and loaded with ``assign``), ``"eager"`` (fallback) or
-            ``"random"`` (``pretrained=False``).
+        init: ``"meta"`` (built on the meta device and loaded with ``assign``) or ``"eager"`` (fallback).
         notes: anything worth knowing about this load (a quarantined cache entry, a fallback).
 
     Conveniences: ``loaded(x)`` calls the model; ``loaded.infer(inputs)`` runs ``zoo.infer``; attributes the bundle

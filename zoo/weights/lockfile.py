@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import constants
-from zoo._io import atomic_write_json
+from zoo.io import atomic_write_json
 from zoo.errors import ConfigError
 from zoo.specs import is_commit_sha, is_sha256
 from zoo.weights.records import WeightRef

@@ -154,7 +154,7 @@ def push(
         license=str(config.get("license", "")),
         method=str(config["method"]),
         variant=str(config["variant"]),
-        endpoint=endpoint,
+        endpoint=endpoint or constants.hf_endpoint(),
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from zoo.errors import UnknownModelError, WeightsError
+from zoo.errors import UnknownModelError, WeightsError, WeightsNotFoundError
 from zoo.names import ModelName
 from zoo.weights import lockfile
 from zoo.weights.records import CONFIG_FILE, WeightRef  # noqa: F401
@@ -36,21 +36,58 @@ class Target:
     name: ModelName | None = None
 
 
+#: Characters git forbids in a ref name (and ``..``): such a revision cannot exist on any hub.
+_BAD_REVISION = re.compile(r"\.\.|[\x00-\x20~^:?*\[\\\x7f]|^/|/$|@\{|\.lock$|^-")
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".pkl", ".json")
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether ``text`` is written as a file-system path rather than a hub id ``org/name`` or a catalogue name.
+
+    A path: ``.``/``..``, starts with ``./``, ``../``, ``/`` or ``~``, ends with ``/``, holds a backslash or more
+    than one ``/``, or names a weights file (``.safetensors``, ``.pt``...). ``runs/sac`` has the form of a hub id
+    ``org/name``: it is a folder when one exists, else it is asked of the hub (and the error says there is no such
+    folder either).
+    """
+    if text in (".", "..") or text.startswith(("./", "../", "/", "~", ".\\", "..\\")) or "\\" in text:
+        return True
+    base = text.partition("@")[0]
+    return base.endswith("/") or base.count("/") > 1 or base.lower().endswith(_WEIGHT_SUFFIXES)
+
+
+def check_revision(revision: str, target: str) -> None:
+    """Refuse a revision no hub can hold (``4f0c...e2``: a placeholder) before anything is sent."""
+    if _BAD_REVISION.search(revision):
+        raise WeightsError(
+            f"{target!r}: {revision!r} is not a valid revision (a branch, a tag or a full 40-hex commit id)",
+            revision=revision,
+        )
+
+
 def parse_target(target: str | Path) -> Target:
-    """Classify ``target`` as a local folder, a hub reference or a catalogue name."""
+    """Classify ``target`` as a local folder, a hub reference or a catalogue name.
+
+    Raises:
+        WeightsNotFoundError: ``target`` is written as a path (:func:`looks_like_path`) and no such folder or file
+            exists; nothing is sent to a hub.
+        WeightsError: neither a folder, a valid hub id with a valid revision, nor a catalogue name.
+    """
     if isinstance(target, Path):
-        return Target("local", str(target), path=target)
+        return Target("local", str(target), path=_existing(target, str(target)))
     text = str(target)
     for prefix in _LOCAL_PREFIXES:
         if text.startswith(prefix):
-            return Target("local", text, path=Path(text[len(prefix) :]).expanduser())
+            return Target("local", text, path=_existing(Path(text[len(prefix) :]).expanduser(), text))
     hub_forced = False
     for prefix in _HUB_PREFIXES:
         if text.startswith(prefix):
             text, hub_forced = text[len(prefix) :], True
             break
-    if not hub_forced and Path(text).expanduser().exists():
-        return Target("local", text, path=Path(text).expanduser())
+    if not hub_forced:
+        if Path(text).expanduser().exists():
+            return Target("local", text, path=Path(text).expanduser())
+        if looks_like_path(text):
+            return Target("local", text, path=_existing(Path(text).expanduser(), text))
     base, _, revision = text.partition("@")
     if "/" in base or hub_forced:
         if not _REPO_ID.match(base) or "@" in revision:
@@ -58,10 +95,29 @@ def parse_target(target: str | Path) -> Target:
                 f"{target!r} is neither a model folder (with {CONFIG_FILE}) nor a hub repo id "
                 "'org/name[@revision]'"
             )
+        if revision:
+            check_revision(revision, str(target))
         return Target("hub", text, repo=base, revision=revision or None)
     from zoo import registry
 
-    return Target("name", text, name=registry.resolve(text).name)
+    name = registry.resolve(text).name
+    if name.revision:
+        check_revision(name.revision, text)
+    return Target("name", text, name=name)
+
+
+def _existing(path: Path, text: str) -> Path:
+    """``path`` if it exists, else a :class:`WeightsNotFoundError` saying there is no such folder."""
+    if path.exists():
+        return path
+    full = path.absolute()
+    parent = next((p for p in full.parents if p.is_dir()), None)
+    missing = full.relative_to(parent).parts[0] if parent is not None else ""
+    hint = f" (no {missing!r} in {parent})" if missing else ""
+    raise WeightsNotFoundError(
+        f"no such folder: {text}{hint}. A model folder is written by `zoo train --out` or zoo.save; a hub repo "
+        "is 'org/name[@revision]'."
+    )
 
 
 def _canonical(name: ModelName) -> str:
@@ -172,8 +228,8 @@ def resolve(
     if recorded is None:
         raise WeightsError(
             f"no weights known for {_canonical(target.name)!r}: not in the lock file and no weight record in "
-            "registry.yaml. Load a hub repo ('org/name@<commit>'), a local folder, or use pretrained=False "
-            "for random weights."
+            "registry.yaml. Load a hub repo ('org/name@<commit>') or a local folder; for random weights "
+            f"use zoo.build({str(ModelName(target.name.method, target.name.variant))!r})."
         )
     if wanted is not None and wanted != recorded.revision:
         return replace(recorded, revision=wanted, sha256=None, size=None, source="hub")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo._io import atomic_write_bytes, atomic_write_json, atomic_write_text
+from zoo.io import atomic_write_bytes, atomic_write_json, atomic_write_text
 from zoo.configs import config_sha256, config_to_dict
 from zoo.errors import WeightsError
 from zoo.weights import card as cards
@@ -109,6 +109,7 @@ def save(
     *,
     metrics: Mapping[str, Mapping[str, float]] | None = None,
     repo_id: str | None = None,
+    training: Mapping[str, Any] | None = None,
     **card: Any,
 ) -> Saved:
     """Write ``model`` (built by ``zoo.build``/``zoo.load``) to ``directory``.
@@ -118,6 +119,8 @@ def save(
         directory: the folder to write (created; other files in it are left alone).
         metrics: ``{dataset: {metric: value}}`` measured for these weights (goes into the card's model-index).
         repo_id: the hub repo the folder is meant for (only used in the card's usage snippet).
+        training: the run that produced the weights as it actually ran (``steps``, ``seed``, ``data``,
+            ``command``): recorded in ``config.json`` under ``"training"`` and shown in the card.
         **card: model-card fields: ``command`` (training command), ``intended_use``, ``deviations`` (default: the
             plugin README's deviations section), ``license``/``paper``/``title``/``task`` (default: the spec's).
 
@@ -161,6 +164,7 @@ def save(
             "preprocessing": preprocessing_of(tag.method, tag.config),
             "code_version": code_version(tag.method),
             "weights": {"file": WEIGHTS_FILE, "sha256": digest, "size": len(payload)},
+            **({"training": dict(training)} if training else {}),
         },
     )
     info = cards.CardInfo(
@@ -171,7 +175,8 @@ def save(
         paper=extra.get("paper") or spec.paper,
         license=license_id,
         metrics=dict(metrics or {}),
-        command=extra.get("command", ""),
+        command=extra.get("command", "") or str((training or {}).get("command", "")),
+        training=dict(training or {}),
         intended_use=extra.get("intended_use", ""),
         deviations=extra.get("deviations") or cards.plugin_deviations(tag.method),
         repo_id=repo_id,

@@ -151,9 +151,9 @@ def test_persistence_add_remove_and_corruption(tmp_path: Path) -> None:
 
 
 def test_ivf_pq_factory_and_small_leaf_fallback() -> None:
-    index, data = _index(n_per_leaf=300, dim=16, factory="IVF4,PQ4np")
+    index, data = _index(n_per_leaf=700, dim=16, factory="IVF4,PQ4np")
     leaf = TINY.leaves[0]
-    assert index.kind(leaf) == "IndexIVFPQ"
+    assert index.kind(leaf) == "IndexIVFPQ" and index.report()[leaf]["nbits"] == 4  # 700 vectors: 4-bit codes
     q = data["feats"][:5]
     _, ids = index.search_leaf(leaf, q, 1)
     assert (ids[:, 0] == data["ids"][:5]).mean() >= 0.6  # compressed search finds most exact self-matches
@@ -237,3 +237,115 @@ def test_deepfashion_layout(tmp_path: Path) -> None:
     (tmp_path / "Anno/list_bbox.txt").write_text("3\nheader\nimg/a.jpg 0 0 20 30\n")
     with pytest.raises(DataError, match="list_bbox.txt: header says 3 entries, found 1"):
         load_deepfashion(tmp_path, TINY)
+
+
+# --- the review's five faults (issue 24): each test failed on the code before the fix -----------------------
+
+def test_fault1_paper_pretrained_flag_reaches_timm(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from zoo.compat import import_timm
+    from zoo_plugins.cfor.config import tiny
+    from zoo_plugins.cfor.model import CFORModel
+
+    timm = import_timm()
+    real, asked = timm.create_model, []
+
+    def recording(name: str, pretrained: bool = False, **kwargs: object) -> torch.nn.Module:
+        asked.append(pretrained)
+        return real(name, pretrained=False, **kwargs)  # nothing is downloaded in tests
+
+    monkeypatch.setattr(timm, "create_model", recording)
+    CFORModel(replace(tiny(), pretrained=True))
+    assert asked and all(asked), f"pretrained=True must reach every timm backbone, got {asked}"
+    asked.clear()
+    CFORModel(tiny())
+    assert asked and not any(asked)
+
+
+def _two_region_index(factory: str = "Flat", n_per_leaf: int = 20) -> CFORIndex:
+    index, _ = _index(n_per_leaf=n_per_leaf, factory=factory)
+    return index
+
+
+def test_fault2_descriptors_of_different_networks_are_never_compared() -> None:
+    index = _two_region_index()
+    q = np.zeros((1, 8), np.float32)
+    with pytest.raises(InputError, match="descriptor networks"):
+        index.search_global(q, 5)  # Top and Bottom leaves hold descriptors of two different networks
+    with pytest.raises(InputError, match="category/Top.*category/Bottom"):
+        index.search_leaf(("Bottom", "Jeans"), q, 5, space="category/Top")
+    assert (index.search_leaf(("Bottom", "Jeans"), q, 5, space="category/Bottom")[1] >= 0).all()
+    with pytest.raises(InputError, match="category/Top"):
+        index.add([5000], q, np.zeros((1, 6), np.uint8), [("Bottom", "Jeans")], spaces=["category/Top"])
+
+
+def test_fault2_a_chosen_leaf_is_searched_with_its_own_network() -> None:
+    torch.manual_seed(0)
+    model = zoo.build("cfor-tiny")
+    data = zoo.make_data(model, "synthetic", "train")
+    from zoo_plugins.cfor.train import build_index
+
+    index = build_index(model, data, use_labels=True)
+    image = data[0]["image"][None]
+    predicted = zoo.infer(model, {"image": image}, index=index, k=3)["objects"][0]
+    other = next(r for r in TINY.region_names if r != predicted["region"])
+    leaf_category = TINY.regions[other][0]
+    chosen = zoo.infer(model, {"image": image}, index=index, k=3, category=leaf_category)["objects"][0]
+    assert chosen["descriptor_space"] == f"category/{other}" != predicted["descriptor_space"]
+    with torch.no_grad():
+        own = model.descriptor(model._resize(image, model.config.image_size), other)
+    np.testing.assert_allclose(chosen["descriptor"].numpy(), own[0].numpy(), rtol=1e-5, atol=1e-6)
+    assert chosen["hits"] and all(index.leaf_of(h["id"]) == (other, leaf_category) for h in chosen["hits"])
+
+
+def test_fault3_ivf_lists_are_sized_to_each_leaf_and_reported() -> None:
+    index, _ = _index(n_per_leaf=500, dim=16, factory="IVF256,Flat")
+    leaf = TINY.leaves[0]
+    assert index.kind(leaf) == "IndexIVFFlat"  # not a silent fall-back to exact search
+    report = index.report()
+    assert report[leaf]["nlist"] == 500 // 39 and "nlist cut from 256" in report[leaf]["note"]
+    small, _ = _index(n_per_leaf=30, factory="IVF256,Flat")
+    assert small.report()[leaf]["factory"] == "Flat" and "exact search" in small.report()[leaf]["note"]
+
+
+def test_fault4_single_task_and_global_multi_task_baselines() -> None:
+    from dataclasses import replace
+
+    from zoo_plugins.cfor.config import tiny
+    from zoo_plugins.cfor.losses import cfor_loss
+    from zoo_plugins.cfor.model import CFORModel
+
+    nets = {}
+    for mode in ("local", "single", "global"):
+        model = CFORModel(replace(tiny(), attribute_mode=mode, detector="none"))
+        nets[mode] = {name: len(units) for name, units in model.attribute_units.items()}
+        x = torch.rand(3, 3, 32, 32)
+        assert model.attribute_scores(x).shape == (3, len(TINY.attributes))
+        batch = {"image": x, "region": torch.tensor([0, 1, 0]), "category": torch.tensor([0, 2, 1]),
+                 "attributes": torch.zeros(3, len(TINY.attributes)), "box": torch.rand(3, 4)}
+        loss, logs = cfor_loss(model, batch)
+        assert torch.isfinite(loss) and sum(k.startswith("bce/") for k in logs) == len(nets[mode])
+    assert nets["local"] == {g: len(a) for g, a in TINY.attribute_groups.items()}  # one network per group
+    assert nets["single"] == {a: 1 for a in TINY.attributes}  # one network per attribute (STL)
+    assert nets["global"] == {"all": len(TINY.attributes)}  # one network for every attribute (MTL)
+    from zoo_plugins.cfor.compare import attribute_comparison
+
+    table = attribute_comparison(steps=2, train_size=16, test_size=16, seed=0)
+    assert set(table["recall"]) == {"local", "single", "global"}
+    assert all(len(v) == len(TINY.attributes) for v in table["recall"].values())
+    assert set(table["local_better_than"]) == {"single", "global"}
+
+
+def test_fault5_readme_states_the_tiny_size_and_marks_chosen_recipe_numbers() -> None:
+    from zoo_plugins.cfor.config import tiny
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    size = tiny().image_size
+    tiny_rows = [line for line in readme.splitlines() if line.startswith("| `tiny`")]
+    assert tiny_rows and all(f"{size} px" in row for row in tiny_rows), tiny_rows
+    assert "64 px" not in readme
+    recipe = {line.split("|")[1].strip().strip("`"): line for line in readme.splitlines()
+              if line.startswith("| `") and line.count("|") >= 5}
+    for name in ("steps", "batch_size", "lr", "weight_decay", "dropout", "attr_weight", "first_stage", "expansion"):
+        assert name in recipe and "chosen here" in recipe[name], f"README recipe row for {name!r}"

@@ -10,7 +10,7 @@ from zoo_plugins.driving.data import SiloData
 from zoo_plugins.driving.infer import constant_baseline, evaluate
 from zoo_plugins.driving.model import CDLNet, FADNet
 from zoo_plugins.driving.topology import christofides_tour, silo_mixing, silo_topology
-from zoo_plugins.driving.train import average_state, train_federated
+from zoo_plugins.driving.train import load_average, make_simulator, train_federated
 
 import zoo
 from zoo.data.synthetic.road import make_road, make_road_silos
@@ -50,15 +50,36 @@ def test_cdl_sub_network_is_never_aggregated() -> None:
     cfg = _cfg(C.cdl_tiny(), batch_size=8, local_steps=1)
     model = CDLNet(cfg)
     out = train_federated("cdl", model, _small_silos(4), cfg, rounds=3, mixing=torch.full((4, 4), 0.25))
-    silos = out["silo_models"]
-    flat = [torch.cat([p.reshape(-1) for p in m.backbone.parameters()]) for m in silos]
-    subs = [torch.cat([p.reshape(-1) for p in m.sub.parameters()]) for m in silos]
+    sim = out["simulator"]
+    sl = sim.layout.slices()
+    back = torch.cat([torch.arange(sl[n].start, sl[n].stop) for n in sl if n.startswith("backbone.")])
+    sub = torch.cat([torch.arange(sl[n].start, sl[n].stop) for n in sl if n.startswith("sub.")])
+    rows = sim.live
     for i in range(1, 4):
-        assert torch.allclose(flat[0], flat[i])  # exact averaging of the backbones
-        assert not torch.allclose(subs[0], subs[i], atol=1e-6)  # sub-networks stay each silo's own
-    assert not torch.allclose(subs[0], torch.stack(subs).mean(0), atol=1e-6)
+        assert torch.allclose(rows[0, back], rows[i, back])  # exact averaging of the backbones
+        assert not torch.allclose(rows[0, sub], rows[i, sub], atol=1e-6)  # sub-networks stay each silo's own
+    assert not torch.allclose(rows[0, sub], rows[:, sub].mean(0), atol=1e-6)
+    assert sim.history.rounds[0].bytes_up == 12 * 4 * len(back)  # only the backbone travels, on 12 links
     # the deployed (averaged) model carries the averaged backbone
-    assert torch.allclose(torch.cat([p.reshape(-1) for p in model.backbone.parameters()]), flat[0], atol=1e-6)
+    assert torch.allclose(torch.cat([p.reshape(-1) for p in model.backbone.parameters()]), rows[0, back], atol=1e-6)
+
+
+def test_cdl_sub_network_adopts_the_backbone_after_the_first_round() -> None:
+    cfg = _cfg(C.cdl_tiny(), batch_size=8, local_steps=1)
+    torch.manual_seed(0)
+    model = CDLNet(cfg)
+    with torch.no_grad():
+        for p in model.sub.parameters():
+            p.add_(1.0)  # make the sub-network differ from the backbone before training
+    sim = make_simulator("cdl", model, _small_silos(3), cfg, mixing=torch.eye(3))
+    sim.round()
+    sl = sim.layout.slices()
+    for name in sl:
+        if name.startswith("backbone."):
+            twin = "sub." + name[len("backbone."):]
+            assert torch.equal(sim.live[:, sl[name]], sim.live[:, sl[twin]])  # copied at the end of round 0
+    state = sim.node_state(0)
+    assert "opt.m" in state and float(state["opt.t"].reshape(-1)[0]) == 1.0  # one Adam per silo, kept
 
 
 def test_fadnet_is_fully_aggregated_and_sfl_averages_by_sample_count() -> None:
@@ -68,20 +89,23 @@ def test_fadnet_is_fully_aggregated_and_sfl_averages_by_sample_count() -> None:
     model = FADNet(cfg)
     out = train_federated("fadnet", model, silos, cfg, rounds=2)
     assert torch.allclose(out["mixing"][0], torch.tensor([0.5, 0.25, 0.25]))
-    rows = [torch.cat([p.reshape(-1) for p in m.parameters()]) for m in out["silo_models"]]
+    rows = out["simulator"].live
     assert torch.allclose(rows[0], rows[1]) and torch.allclose(rows[1], rows[2])
 
 
 def test_federated_average_honours_lambda_masks() -> None:
-    cfg = C.fadnet_tiny()
-    models = [FADNet(cfg) for _ in range(4)]
-    for k, m in enumerate(models):
-        m.trunk.blocks[0].bn1.running_mean.fill_(float(k))
-    rows = torch.stack([torch.cat([p.detach().reshape(-1) for p in m.parameters()]) for m in models])
+    cfg = _cfg(C.fadnet_tiny(), batch_size=8)
+    model = FADNet(cfg)
+    sim = make_simulator("fadnet", model, _small_silos(4), cfg, mixing=torch.eye(4))
+    sim.run(1)
+    for k in range(4):
+        state = sim.node_state(k)
+        state["buffers"] = torch.full_like(state["buffers"], float(k))
+        sim.store.put(k, state)
     target = FADNet(cfg)
-    average_state(models, target, rows, {}, lambdas=[1, 0, 1, 0])
+    load_average(sim, target, lambdas=[1, 0, 1, 0])
     got = torch.cat([p.detach().reshape(-1) for p in target.parameters()])
-    assert torch.allclose(got, (rows[0] + rows[2]) / 2)
+    assert torch.allclose(got, (sim.live[0] + sim.live[2]) / 2)
     assert torch.allclose(target.trunk.blocks[0].bn1.running_mean, torch.ones(16))
 
 

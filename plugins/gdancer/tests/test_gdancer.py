@@ -202,7 +202,13 @@ def test_paper_variant_builds_with_the_chosen_sizes() -> None:
     with torch.device("meta"):
         model = GDanceR(paper())
     assert model.pose_dim == 75 and model.cfg.music_dim == 438
-    assert 5_000_000 < count_parameters(model) < 20_000_000
+    # pinned: the sizes chosen in config.paper() (the blog gives none); see the README's breakdown
+    assert count_parameters(model) == 7_814_806
+    parts = {name: count_parameters(getattr(model, name)) for name in
+             ("music", "initial_pose", "lstm", "attention", "decoder")}
+    assert parts == {"music": 4_430_336, "initial_pose": 565_323, "lstm": 1_206_272, "attention": 786_944,
+                     "decoder": 825_931}
+    assert count_parameters(GDanceR(zoo.build("gdancer-tiny").zoo.config)) == 51_286
 
 
 def test_cli_inputs_and_outputs(tmp_path: Path) -> None:
@@ -237,3 +243,160 @@ def test_eval_command_prints_one_table_for_gdancer_and_gcd(capsys: pytest.Captur
     assert set(rows) == {"gdancer-tiny", "gcd-tiny"}
     col = header.index("gmr")
     assert all(rows[name][col] != "-" for name in rows)  # both rows fill the shared metric columns
+
+
+# ------------------------------------------------------------------------------------------------ fidelity pass
+@pytest.mark.parametrize("residual", [True, False])
+def test_decoder_root_is_the_mlp_output_or_a_displacement_from_the_previous_root(residual: bool) -> None:
+    """``root_residual=False`` is the blog's literal y_t = MLP([z_t; a_t]); ``True`` (default) adds the MLP's three
+    root channels to y_{t-1}'s root. The other channels are the MLP's output in both forms."""
+    torch.manual_seed(0)
+    model = zoo.build("gdancer-tiny", root_residual=residual, **MICRO).eval()
+    h, tau, prev_root = torch.randn(2, 3, 16), torch.randn(2, 3, 3), torch.randn(2, 3, 3)
+    valid, a_t = torch.tensor([[True, True, True], [True, True, False]]), torch.randn(2, 16)
+    with torch.no_grad():
+        y = model.fuse_and_decode(h, tau, valid, a_t, prev_root)
+        z = h + model.attention(h, tau, valid)
+        raw = model.decoder(torch.cat([z, a_t[:, None].expand(-1, 3, -1)], dim=-1))
+    assert torch.allclose(y[..., 3:], raw[..., 3:], atol=1e-6)
+    assert torch.allclose(y[..., :3], raw[..., :3] + prev_root if residual else raw[..., :3], atol=1e-6)
+    assert zoo.build("gdancer-tiny").zoo.config.root_residual is True
+
+
+def test_initial_pose_generator_adds_tau0_to_the_root_channels() -> None:
+    """y_0 = MLP([mean_t a_t; tau_0]) with tau_0 added to the three root channels (a skip connection)."""
+    torch.manual_seed(0)
+    model = zoo.build("gdancer-tiny", **MICRO).eval()
+    a_mean, tau0 = torch.randn(2, 16), torch.randn(2, 3, 3)
+    with torch.no_grad():
+        y0 = model.initial_poses(a_mean, tau0)
+        raw = model.initial_pose(torch.cat([a_mean[:, None].expand(-1, 3, -1), tau0], dim=-1))
+    assert torch.allclose(y0, torch.cat([raw[..., :3] + tau0, raw[..., 3:]], -1), atol=1e-6)
+
+
+@pytest.mark.parametrize("residual", [True, False])
+def test_scheduled_sampling_with_probability_one_is_the_autoregressive_rollout(residual: bool) -> None:
+    """Every LSTM input is the model's own previous output: the training pass equals generate() exactly; with
+    probability 0 it is the parallel teacher-forced pass."""
+    torch.manual_seed(0)
+    model = zoo.build("gdancer-tiny", root_residual=residual, **MICRO).eval()
+    batch = _batch(model, "test", 4)
+    dancer_valid, frame_valid, mask = batch_masks(batch)
+    target = motion_to_pose(batch["motion"], "axis_angle") * mask[..., None]
+    tau0 = target[:, :, 0, :3]
+    with torch.no_grad():
+        own = model.teacher_forced(target, batch["music"], dancer_valid, frame_valid, tau0=tau0, sample_prob=1.0)
+        rollout = model.generate(batch["music"], tau0, dancer_valid, frame_valid)
+        forced = model.teacher_forced(target, batch["music"], dancer_valid, frame_valid, tau0=tau0)
+        tiny_p = model.teacher_forced(target, batch["music"], dancer_valid, frame_valid, tau0=tau0,
+                                      sample_prob=1e-9)
+    m = dancer_valid[:, :, None, None]
+    assert torch.allclose(own * m, rollout * m, atol=1e-5)
+    assert torch.allclose(tiny_p * m, forced * m, atol=1e-5)  # the sequential pass with GT inputs = the parallel
+    assert not torch.allclose(own * m, forced * m, atol=1e-3)
+
+
+def test_scheduled_sampling_probability_ramps_linearly_and_reaches_training() -> None:
+    from zoo_plugins.gdancer.train import SamplingSchedule
+
+    schedule = SamplingSchedule(0.5, 0.5, 100)
+    values = []
+    for step in (0, 10, 25, 50, 80, 100):
+        schedule.on_step_end({"step": step})
+        values.append(schedule.probability())
+    assert values == pytest.approx([0.0, 0.1, 0.25, 0.5, 0.5, 0.5])
+    schedule.on_train_start({"step": 40})  # a resumed run continues the ramp
+    assert schedule.probability() == pytest.approx(0.4)
+    assert SamplingSchedule(0.0, 0.5, 100).probability() == 0.0
+    torch.manual_seed(0)
+    model = zoo.build("gdancer-tiny", scheduled_sampling=0.6, scheduled_sampling_ramp=0.5, **MICRO)
+    result = zoo.train(model, zoo.make_data(model, "synthetic", "train"), steps=4, progress=False)
+    assert result.history["sample_prob"] == pytest.approx([0.3, 0.6, 0.6])  # steps 1-3 (step 0 has p = 0)
+
+
+def test_real_music_from_the_music21_corpus_through_the_cli_hooks(tmp_path: Path) -> None:
+    """`zoo infer gdancer-tiny --audio bach.wav --dancers 3` on a rendered Bach chorale (4 s, pretty_midi's sines):
+    librosa features, autoregressive generation for the clip's 120 frames, npz + GIF."""
+    pytest.importorskip("music21")
+    pytest.importorskip("pretty_midi")
+    from zoo import discovery
+    from zoo.dance.corpus import render_corpus
+
+    piece = render_corpus("bach/bwv66.6", tmp_path / "bach.wav", seconds=4.0, synth="sine")
+    model = zoo.build("gdancer-tiny", **MICRO)
+    found = discovery.plugins()
+    options = {"audio": str(piece.path), "dancers": 3}
+    inputs = found.call("zoo_prepare_inputs", "gdancer", config=model.zoo.config, options=options)
+    assert inputs["music"].shape == (1, 120, 35) and inputs["positions"].shape == (1, 3, 3)
+    assert float(inputs["beats"].sum()) >= 5  # the chorale's quarter notes at 96 bpm
+    outputs = zoo.infer(model, inputs)
+    paths = found.call("zoo_save_outputs", "gdancer", config=model.zoo.config, outputs=outputs,
+                       out_dir=tmp_path / "out", options=options)
+    assert {p.name for p in paths} == {"sample0.gif", "sample0.npz"}
+    with np.load(tmp_path / "out" / "sample0.npz") as arrays:
+        assert arrays["joints"].shape == (3, 120, 24, 3) and np.isfinite(arrays["joints"]).all()
+
+
+def test_every_loss_term_by_its_formula_and_the_weighted_total() -> None:
+    from zoo.dance import representation
+    from zoo_plugins.gdancer.config import LossWeights
+    from zoo_plugins.gdancer.losses import masked_mean
+    from zoo_plugins.gdancer.pose import pose_joints
+
+    torch.manual_seed(0)
+    weights = LossWeights(rec=1.5, init=0.5, joint=2.0, smooth=0.3, foot=0.7)
+    model = zoo.build("gdancer-tiny", weights=weights, **MICRO).eval()
+    batch = _batch(model, "test", 5)
+    batch["motion"][..., 147:] = (torch.rand(batch["motion"].shape[:-1] + (4,)) > 0.5).float()  # some contacts
+    dancer_valid, frame_valid, mask = batch_masks(batch)
+    assert not bool(mask.all())  # padded dancers or frames are part of the case
+    target = motion_to_pose(batch["motion"], "axis_angle") * mask[..., None]
+    total, logs = gdancer_loss(model, batch)
+    with torch.no_grad():
+        pred = model.teacher_forced(target, batch["music"], dancer_valid, frame_valid)
+        joints, gt_joints = pose_joints(pred, "axis_angle"), representation.to_joints(batch["motion"])
+    m = mask.float()
+    pair = (mask[:, :, 1:] & mask[:, :, :-1]).float()
+    expect = {
+        "init": float(((pred[:, :, 0] - target[:, :, 0]) ** 2 * m[:, :, 0, None]).sum() / (m[:, :, 0].sum() * 75)),
+        "rec": float(((pred[:, :, 1:] - target[:, :, 1:]) ** 2 * m[:, :, 1:, None]).sum() / (m[:, :, 1:].sum() * 75)),
+        "joint": float((((joints - gt_joints) ** 2).sum(-1) * m[..., None]).sum() / (m.sum() * 24)),
+        "smooth": float(((((pred[:, :, 1:, 3:] - pred[:, :, :-1, 3:]) ** 2).sum(-1)
+                          + ((joints[:, :, 1:] - joints[:, :, :-1]) ** 2).sum((-1, -2))) * pair).sum() / pair.sum()),
+        "foot": float(((batch["motion"][:, :, :-1, 147:] * ((joints[:, :, 1:, [7, 8, 10, 11]]
+                                                              - joints[:, :, :-1, [7, 8, 10, 11]]) ** 2).sum(-1))
+                       .sum(-1) * pair).sum() / pair.sum()),
+    }
+    for key, value in expect.items():
+        assert logs[key] == pytest.approx(value, rel=1e-4), key
+        assert value > 0, key
+    assert float(total.detach()) == pytest.approx(1.5 * expect["rec"] + 0.5 * expect["init"] + 2.0 * expect["joint"]
+                                                  + 0.3 * expect["smooth"] + 0.7 * expect["foot"], rel=1e-4)
+    assert float(masked_mean(torch.tensor([1.0, 2.0, 4.0]), torch.tensor([True, False, True]))) == 2.5
+
+
+@pytest.mark.parametrize("fusion", ["add", "concat", "none"])
+def test_fusion_of_local_and_global_motion(fusion: str) -> None:
+    """z = h + g (add, the paper's), [h; g] (concat) or g (none), then y = MLP([z; a_t]); w/o CA: z = h."""
+    torch.manual_seed(0)
+    model = zoo.build("gdancer-tiny", fusion=fusion, root_residual=False, **MICRO).eval()
+    h, tau = torch.randn(1, 3, 16), torch.randn(1, 3, 3)
+    valid, a_t = torch.ones(1, 3, dtype=torch.bool), torch.randn(1, 16)
+    with torch.no_grad():
+        g = model.attention(h, tau, valid)
+        z = {"add": h + g, "concat": torch.cat([h, g], -1), "none": g}[fusion]
+        expected = model.decoder(torch.cat([z, a_t[:, None].expand(-1, 3, -1)], -1))
+        assert torch.allclose(model.fuse_and_decode(h, tau, valid, a_t, torch.zeros(1, 3, 3)), expected, atol=1e-6)
+    if fusion == "add":
+        plain = zoo.build("gdancer-tiny", cross_entity=False, root_residual=False, **MICRO).eval()
+        with torch.no_grad():
+            y = plain.fuse_and_decode(h, tau, valid, a_t, torch.zeros(1, 3, 3))
+            assert torch.allclose(y, plain.decoder(torch.cat([h, a_t[:, None].expand(-1, 3, -1)], -1)), atol=1e-6)
+
+
+def test_spatial_encoding_uses_the_current_or_the_initial_positions() -> None:
+    previous, tau0 = torch.randn(2, 3, 75), torch.randn(2, 3, 3)
+    now = zoo.build("gdancer-tiny", **MICRO)
+    start = zoo.build("gdancer-tiny", spatial_positions="initial", **MICRO)
+    assert torch.equal(now._tau(previous, tau0), previous[..., :3])
+    assert torch.equal(start._tau(previous, tau0), tau0)

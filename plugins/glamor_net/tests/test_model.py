@@ -77,3 +77,68 @@ def test_wrong_sizes_raise_input_error() -> None:
 def test_conformance() -> None:
     report = zoo.testing.check_method("glamor-net")
     assert "safetensors round trip gives identical outputs" in report.checks
+
+
+# ------------------------------------------------------------------------------------------------ fidelity pass
+def test_setting_iii_context_with_the_face_visible() -> None:
+    """The paper's ablation settings: (i) face only, (ii) masked context, (iii) context WITH the face visible,
+    (iv) face + masked context. Setting (iii) feeds the whole scene as the context input."""
+    from zoo_plugins.glamor_net.data import synthetic
+    from zoo_plugins.glamor_net.preprocess import face_and_context
+
+    masked_cfg = zoo.build("glamor-net-tiny", fusion_inputs="context").zoo.config
+    visible_cfg = zoo.build("glamor-net-tiny", fusion_inputs="context", context_face="visible").zoo.config
+    masked, visible = synthetic(masked_cfg, "test"), synthetic(visible_cfg, "test")
+    x, y, w, h = (int(v) for v in masked.boxes[0])
+    assert float(masked[0]["context"][:, y:y + h, x:x + w].abs().max()) == 0.0  # the face box is zeroed ...
+    assert torch.equal(visible[0]["context"], masked[0]["scene"])  # ... or the whole scene is seen
+    assert float(visible[0]["context"][:, y:y + h, x:x + w].abs().max()) > 0.1
+    assert torch.equal(visible[0]["face"], masked[0]["face"]) and torch.equal(visible.labels, masked.labels)
+    image = torch.rand(3, 40, 60)
+    _, ctx_masked = face_and_context(image, (10, 5, 20, 20), 16, 40)
+    _, ctx_visible = face_and_context(image, (10, 5, 20, 20), 16, 40, mask=False)
+    assert float(ctx_masked[:, 8:12, 10:16].abs().max()) == 0.0 and float(ctx_visible[:, 8:12, 10:16].min()) > 0
+    with pytest.raises(zoo.errors.ConfigError, match="context_face"):
+        zoo.build("glamor-net-tiny", context_face="blurred")
+
+
+def test_resnet18_variant_sizes() -> None:
+    """The paper's ResNet-18 GLAMOR-Net: a ResNet-18 trunk per branch, 512-channel maps (4x4 face, 7x7 context)."""
+    from zoo_plugins.glamor_net.config import paper_resnet18
+    from zoo_plugins.glamor_net.model import GlamorNet
+
+    model = GlamorNet(paper_resnet18()).eval()
+    with torch.no_grad():
+        assert model.face_encoder(torch.zeros(1, 3, 112, 112)).shape == (1, 512, 4, 4)
+        out = model(torch.zeros(2, 3, 112, 112), torch.zeros(2, 3, 224, 224))
+    assert out.logits.shape == (2, 7) and out.attention.shape == (2, 7, 7)
+    trunk = sum(p.numel() for p in model.face_encoder.parameters())
+    assert trunk == 11_176_512  # torchvision/timm resnet18 without its 1000-way classifier
+    total = sum(p.numel() for p in model.parameters())
+    gla = (1024 * 128 + 128) + 2 * 128 + (128 + 1)  # Dense(128) on [v_f; v_ij], BN, Dense(1)
+    fusion = 2 * ((512 * 128 + 128) + (128 + 1))
+    classifier = (1024 * 128 + 128) + (128 * 7 + 7)
+    assert total == 2 * trunk + gla + fusion + classifier
+    assert zoo.build("glamor-net-resnet18").zoo.config.encoder == "resnet18"
+
+
+def test_gla_scores_are_the_ffn_of_face_and_cell_and_the_loss_is_cross_entropy() -> None:
+    """s_ij = FFN([v_f; v_ij]); a = softmax over the cells (CA: FFN(v_ij)); training loss = CE of the logits."""
+    from zoo_plugins.glamor_net.train import make_loss_fn
+
+    torch.manual_seed(0)
+    v_f, cmap = torch.randn(2, 8), torch.randn(2, 6, 2, 3)
+    cells = cmap.flatten(2).transpose(1, 2)
+    for mode in ("gla", "ca"):
+        att_layer = GlobalLocalAttention(8, 6, 16, mode).eval()
+        feats = torch.cat([v_f[:, None].expand(2, 6, 8), cells], -1) if mode == "gla" else cells
+        scores = att_layer.score(feats.reshape(12, -1)).view(2, 6)
+        v_c, att = att_layer(v_f, cmap)
+        torch.testing.assert_close(att, scores.softmax(1).view(2, 2, 3))
+        torch.testing.assert_close(v_c, (scores.softmax(1)[..., None] * cells).sum(1))
+    model = zoo.build("glamor-net-tiny", augment=False).eval()
+    batch = {"face": torch.rand(3, 3, 32, 32), "context": torch.rand(3, 3, 48, 48), "label": torch.tensor([0, 3, 6])}
+    loss, logs = make_loss_fn(model.zoo.config)(model, batch)
+    out = model(batch["face"], batch["context"])
+    assert float(loss) == pytest.approx(float(torch.nn.functional.cross_entropy(out.logits, batch["label"])))
+    assert logs["train_accuracy"] == pytest.approx(float((out.logits.argmax(1) == batch["label"]).float().mean()))

@@ -76,3 +76,63 @@ def test_code_center_update_pulls_centres_to_features_and_apart() -> None:
     before = (centers[0] - centers[1]).norm()
     code_center_update(centers, feats[:0], torch.tensor([], dtype=torch.long), torch.ones(0), 0.5, 1.0)
     assert (centers[0] - centers[1]).norm() > before  # repulsion alone pushes the centres apart
+
+
+# ------------------------------------------------------------------------------------------------ hand-computed cases
+def test_distribution_cross_entropy_by_hand() -> None:
+    target = torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+    logits = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 2.0]])
+    p1 = [1 / 3] * 3
+    z = math.exp(1) + 1 + math.exp(2)
+    expected = (-(0.5 * math.log(p1[0]) + 0.5 * math.log(p1[1])) - math.log(math.exp(2) / z)) / 2
+    assert math.isclose(float(distribution_cross_entropy(target, logits)), expected, rel_tol=1e-6)
+
+
+def test_va_neighbours_with_duplicates_still_exclude_self() -> None:
+    va = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    index, sq = va_neighbours(va, 2)
+    for i in range(5):
+        assert i not in index[i].tolist() and len(set(index[i].tolist())) == 2
+    assert set(index[0].tolist()) == {1, 2} and set(index[3].tolist()) <= {0, 1, 2, 4}
+    torch.testing.assert_close(sq[0], torch.zeros(2))
+    import pytest
+
+    from zoo.errors import DataError
+
+    with pytest.raises(DataError, match="neighbours"):
+        va_neighbours(va[:2], 2)
+
+
+def test_code_center_update_is_the_centre_loss_step_then_the_repulsion_step() -> None:
+    """mu_j -= alpha * sum_{y_i=j} w_i (mu_j - v_i) / (1 + n_j); then mu -= lr * grad of 1/2 sum_{j!=k} exp(...)."""
+    g = torch.Generator().manual_seed(0)
+    centers = torch.randn(3, 4, generator=g)
+    feats, labels = torch.randn(5, 4, generator=g), torch.tensor([0, 0, 2, 2, 2])
+    weight = torch.tensor([1.0, 0.5, 0.2, 0.0, 1.0])
+    expected = centers.clone()
+    for j in range(3):
+        sel = labels == j
+        expected[j] -= 0.5 * (weight[sel, None] * (centers[j] - feats[sel])).sum(0) / (1 + int(sel.sum()))
+    mu = expected.clone().requires_grad_(True)
+    pairs = sum(torch.exp(-(mu[j] - mu[k]).square().sum() / 4.0) for j in range(3) for k in range(3) if j != k)
+    (grad,) = torch.autograd.grad(0.5 * pairs, mu)
+    expected = expected - 0.1 * grad
+    code_center_update(centers, feats, labels, weight, alpha=0.5, repulsion_lr=0.1, repulsion="linear")
+    torch.testing.assert_close(centers, expected)
+
+
+def test_calibration_is_a_sigmoid_of_the_pair_mlp_and_the_codes_clamp() -> None:
+    from zoo_plugins.ldl_va.model import Calibration
+
+    torch.manual_seed(0)
+    calib = Calibration(3, (5,), clamp_min=None).eval()
+    v_i, v_k = torch.randn(2, 3), torch.randn(2, 4, 3)
+    zeta = calib(v_i, v_k)
+    pairs = torch.cat([v_i[:, None].expand(2, 4, 3), v_k], -1).reshape(8, 6)
+    torch.testing.assert_close(zeta, torch.sigmoid(calib.mlp(pairs)).view(2, 4))
+    clamped = Calibration(3, (5,), clamp_min=-1.3).eval()
+    torch.nn.init.zeros_(clamped.mlp[-1].weight)
+    torch.nn.init.constant_(clamped.mlp[-1].bias, -10.0)  # g = -10 everywhere: clamped to -1.3
+    torch.testing.assert_close(clamped(v_i, v_k), torch.full((2, 4), float(torch.sigmoid(torch.tensor(-1.3)))))
+    torch.nn.init.constant_(clamped.mlp[-1].bias, 0.7)  # above the clamp: untouched
+    torch.testing.assert_close(clamped(v_i, v_k), torch.full((2, 4), float(torch.sigmoid(torch.tensor(0.7)))))

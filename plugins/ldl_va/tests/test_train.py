@@ -2,6 +2,7 @@
 centres; label-noise injection; conformance."""
 from __future__ import annotations
 
+import pytest
 import torch
 
 import zoo
@@ -82,3 +83,42 @@ def test_code_preset_options_train() -> None:
     assert len(result.history["l_d"]) == 3
     assert model.centers.detach().abs().sum() > 0  # moved by the code's centre update, not by the optimiser
     assert result.history["zeta_mean"][-1] >= torch.sigmoid(torch.tensor(-1.3)).item() - 1e-6
+
+
+def test_one_step_loss_is_l_cls_plus_gamma_l_d_with_the_papers_weights() -> None:
+    """One training step, augmentation off, recomputed from the pure functions: L = L_cls(d, f(x)) + gamma L_D with
+    d built from the (gradient-free) neighbour predictions and L_D weighted by 1 - lambda; lambda gets its gradient
+    from L_cls only (the centre term's weight is detached), and the step moves u by -lambda_lr * that gradient."""
+    import dataclasses
+
+    from torch.utils.data import default_collate
+
+    from zoo_plugins.ldl_va.losses import discriminative_loss, distribution_cross_entropy, target_distribution
+
+    torch.manual_seed(0)
+    model = zoo.build("ldl-va-tiny", augment=False, gamma=0.3)
+    config = dataclasses.replace(model.zoo.config, va_source="clean")
+    data = neighbour_dataset(synthetic(config, "train"), config)
+    batch = default_collate([data[i] for i in range(6)])
+    training = LDLVATraining(model, len(data), config.lambda_init)
+    with torch.no_grad():
+        training.uncertainty_logits[:6] = torch.tensor([-1.0, 0.0, 0.5, 1.0, -2.0, 2.0])
+    model.eval()  # BN in eval on both sides: the recomputation sees the same numbers as the step
+    u = training.uncertainty_logits.detach()[batch["index"]].clone().requires_grad_(True)
+    logits, v = model(batch["face"])
+    with torch.no_grad():
+        nb_logits, nb_v = model(batch["neighbour_faces"].flatten(0, 1))
+    lam = torch.sigmoid(u)
+    zeta = model.calibration(v, nb_v.view(6, 4, -1))
+    d, _ = target_distribution(batch["label"], 7, nb_logits.softmax(1).view(6, 4, -1), batch["similarity"], zeta,
+                               lam)
+    l_cls = distribution_cross_entropy(d, logits)
+    l_d = discriminative_loss(v, batch["label"], model.centers, 1 - lam.detach(), "sqrt")
+    (u_grad,) = torch.autograd.grad(l_cls, u, retain_graph=True)
+    lam_opt = torch.optim.SGD([training.uncertainty_logits], lr=config.lambda_lr)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    logs = make_step_fn(config, lam_opt)(training, batch, opt)
+    assert logs["l_cls"] == pytest.approx(float(l_cls), rel=1e-5)
+    assert logs["l_d"] == pytest.approx(float(l_d), rel=1e-5)
+    assert logs["loss"] == pytest.approx(float(l_cls) + 0.3 * float(l_d), rel=1e-5)
+    torch.testing.assert_close(training.uncertainty_logits.detach()[:6], u.detach() - config.lambda_lr * u_grad)

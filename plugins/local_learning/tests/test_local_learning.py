@@ -16,8 +16,8 @@ from zoo.engines.local_learning import (
     peak_saved_bytes,
     per_module_optimizers,
 )
-from zoo_plugins.local_learning.aux import MANAux, auglocal_depth, auglocal_sample, depth_weight
-from zoo_plugins.local_learning.model import auglocal_boundaries, update_momentum_copies
+from zoo_plugins.local_learning.aux import Decoder, MANAux, auglocal_depth, auglocal_sample, depth_weight
+from zoo_plugins.local_learning.model import auglocal_boundaries
 
 
 def _batch(n: int = 16, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,9 +42,7 @@ def test_no_gradient_crosses_a_module_boundary(name: str) -> None:
         for layer in ref.module_layers(k):
             h = layer(h)
         loss, _ = ref.aux[k](h, x, y)
-        if not loss.requires_grad:  # zero-weight local loss (MAN's last module): no update at all
-            assert all(p.grad is None for layer in net.module_layers(k) for p in layer.parameters())
-            continue
+        assert loss.requires_grad, f"module {k} of {name} has no local loss (it would never train)"
         loss.backward()
         for live, expect in zip(net.module_layers(k), ref.module_layers(k)):
             for (pname, p), q in zip(live.named_parameters(), expect.parameters()):
@@ -83,27 +81,92 @@ def test_auglocal_sampling_and_pyramid() -> None:
     assert net.boundaries == (1, 2, 3, 4, 7) and [a.depth for a in net.aux] == [2, 2, 2, 2]
 
 
-def test_infopro_weights_interpolate_linearly() -> None:
+def test_infopro_weights_interpolate_linearly_by_module() -> None:
     assert depth_weight(5.0, 0.2, 0, 16) == 5.0
     assert depth_weight(5.0, 0.2, 14, 16) == pytest.approx(0.2)
     assert depth_weight(0.05, 0.5, 7, 16) == pytest.approx(0.275)
+    net = zoo.build("dgl-infopro-tiny")  # K = 7: r = k / 5
+    assert [a.ixx for a in net.aux] == pytest.approx([5.0 - 4.8 * k / 5 for k in range(6)])
 
 
-def test_man_momentum_copy_follows_the_next_layer() -> None:
+def test_man_weights_interpolate_by_stage_as_the_reference() -> None:
+    # MAN's code: ratio = lo / (local_module_num - 2), lo = stage of the layer after the boundary
+    net = zoo.build("man-paper")  # ResNet-32, K = 16, ixx 5 -> 0, ixy 0.5 -> 0
+    stages = [1] * 5 + [2] * 5 + [3] * 5  # boundaries before layers 1..15
+    assert [a.infopro.ixx for a in net.aux] == pytest.approx([5.0 * (1 - s / 14) for s in stages])
+    assert [a.infopro.ixy for a in net.aux] == pytest.approx([0.5 * (1 - s / 14) for s in stages])
+    assert min(a.infopro.ixx for a in net.aux) > 3.9  # never reaches the schedule's end (0)
+
+
+def test_man_last_local_module_trains() -> None:
+    torch.manual_seed(0)
+    net: LocalNet = zoo.build("man-tiny")
+    last = net.num_modules - 2  # the last module that has an auxiliary network
+    before = [p.detach().clone() for layer in net.module_layers(last) for p in layer.parameters()]
+    opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1)
+    logs = [local_step(net, _batch(seed=s), opt) for s in range(3)]
+    assert all(entry[f"local_loss_{last}"] > 0.1 for entry in logs)
+    after = [p.detach() for layer in net.module_layers(last) for p in layer.parameters()]
+    assert all(not torch.equal(a, b) for a, b in zip(after, before))
+
+
+def test_man_momentum_copy_updates_after_local_backward_parameters_only() -> None:
     torch.manual_seed(0)
     net: LocalNet = zoo.build("man-tiny")
     aux = net.aux[0]
-    assert isinstance(aux, MANAux)
+    assert isinstance(aux, MANAux) and aux.ema_update == "after_local_backward"
     live = net.layers[net.boundaries[0]]
     assert all(not p.requires_grad for p in aux.ema.parameters())
     assert all(p.requires_grad for p in aux.lb.parameters())
-    before = [p.detach().clone() for p in aux.ema.parameters()]
+    ema0 = [p.detach().clone() for p in aux.ema.parameters()]  # initialised on its own, as in the reference
+    theta0 = [p.detach().clone() for p in live.parameters()]
     opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.5)
-    local_step(net, _batch(), opt, after_step=lambda: update_momentum_copies(net))
+    local_step(net, _batch(seed=0), opt)
     m = aux.momentum
-    for old, new, p in zip(before, aux.ema.parameters(), live.parameters()):
-        torch.testing.assert_close(new, m * old + (1 - m) * p.detach())
-    assert any(not torch.equal(o, n) for o, n in zip(before, aux.ema.parameters()))
+    for e, new, p, now in zip(ema0, aux.ema.parameters(), theta0, live.parameters()):
+        assert not torch.equal(p, now.detach())  # the step moved the live layer...
+        torch.testing.assert_close(new, m * e + (1 - m) * p)  # ...and the copy folded in the weights before it
+    ema_mean = dict(aux.ema.named_buffers())["bn1.running_mean"]
+    assert not torch.equal(ema_mean, dict(live.named_buffers())["bn1.running_mean"])  # buffers are not copied
+
+
+def test_man_learnable_bias_branch_is_in_the_objective_and_trains() -> None:
+    torch.manual_seed(0)
+    net: LocalNet = zoo.build("man-tiny")
+    aux = net.aux[1]
+    h = torch.rand(4, 16, 8, 8)
+    x, y = _batch(4)
+    loss, _ = aux(h, x, y)
+    expected, _ = aux.infopro.objective(aux.lb(h) + aux.ema(h), x, y)
+    without_lb, _ = aux.infopro.objective(aux.ema(h), x, y)
+    torch.testing.assert_close(loss, expected)
+    assert abs(float(loss) - float(without_lb)) > 1e-3
+    loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in aux.lb.parameters() if p.dim() > 1)
+
+
+def test_infopro_reconstruction_is_sigmoid_bce_as_the_reference() -> None:
+    torch.manual_seed(0)
+    decoder = Decoder(16, 1)
+    h, image = torch.randn(2, 16, 4, 4), torch.rand(2, 1, 8, 8)
+    raw = decoder.net(nn.functional.interpolate(h, size=(8, 8), mode="bilinear", align_corners=True))
+    p = torch.sigmoid(raw)
+    by_hand = -(image * p.log() + (1 - image) * (1 - p).log()).mean()
+    torch.testing.assert_close(decoder.reconstruction_loss(h, image), by_hand)
+    assert float(decoder(h, (8, 8)).min()) > 0 and float(decoder(h, (8, 8)).max()) < 1
+    mse = Decoder(16, 1, loss="mse")
+    mse.load_state_dict(decoder.state_dict())
+    torch.testing.assert_close(mse.reconstruction_loss(h, image), nn.functional.mse_loss(raw, image))
+
+
+def test_auglocal_aux_blocks_downsample_where_the_width_grows() -> None:
+    net = zoo.build("auglocal-paper")  # ResNet-32: module 0 ends at the stem (16 ch), samples layers 8 and 15
+    aux = net.aux[0]
+    assert [b.conv1.stride for b in aux.blocks] == [(2, 2), (2, 2)]
+    assert [b.conv1.out_channels for b in aux.blocks] == [32, 64]
+    assert aux.blocks(torch.rand(2, 16, 32, 32)).shape == (2, 64, 8, 8)  # 32 -> 16 -> 8, as the backbone
+    within = net.aux[6]  # ends in stage 2 (32 channels): one block stays at 32, the next widens to 64
+    assert [(b.conv1.out_channels, b.conv1.stride) for b in within.blocks] == [(32, (1, 1)), (64, (2, 2))]
 
 
 def test_local_training_saves_activation_memory() -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -141,3 +142,68 @@ def test_config_errors() -> None:
         zoo.build("sac-tiny", class_names=("a", "b"))
     with pytest.raises(zoo.errors.ConfigError, match="attention_norm"):
         zoo.build("sac-tiny", attention_norm="rows")
+
+
+# ------------------------------------------------------------------------------------------------ hand-computed cases
+def test_sac_loss_and_both_heads_by_hand() -> None:
+    from zoo_plugins.sac.losses import sac_loss
+    from zoo_plugins.sac.model import JointHead, ResidualHead, SACOutput
+
+    logits1, logits2 = torch.tensor([[2.0, 0.0, 0.0]]), torch.tensor([[0.0, 1.0, 0.0]])
+    out = SACOutput(logits1, logits2, torch.tensor([[0, 1]]), (1, 1))
+    ce1 = -math.log(math.exp(2) / (math.exp(2) + 2))
+    ce2 = -math.log(1 / (math.e + 2))
+    loss, logs = sac_loss(out, torch.tensor([0]), 0.3)
+    assert float(loss) == pytest.approx(ce1 + 0.3 * ce2) and logs["ce2"] == pytest.approx(ce2)
+    torch.manual_seed(0)
+    joint, feats = torch.randn(2, 5), torch.randn(2, 4, 6)
+    head = ResidualHead(5, 6, 3, drop=0.5).eval()
+    expected = head.fc((feats + head.up(joint)[:, None]).mean(1))
+    torch.testing.assert_close(head(joint, feats), expected)
+    jh = JointHead(5, 3, drop=0.5).eval()
+    torch.testing.assert_close(jh(joint, feats), jh.fc(joint))
+
+
+def test_couples_softmax_joint_is_the_double_sum() -> None:
+    torch.manual_seed(3)
+    layer = LowRankBilinearAttention(6, 5, 4, shared=False, norm="couples", drop_f=0.0, drop_e=0.0).double()
+    feats, classes = torch.randn(2, 3, 6).double(), torch.randn(2, 2, 5).double()
+    joint, m = layer(feats, classes, return_attention=True)
+    pa, qa, p, q = layer.factors(feats, classes)
+    logits = torch.einsum("bfh,bkh->bfk", pa, qa)
+    torch.testing.assert_close(m, logits.flatten(1).softmax(1).view(2, 3, 2))
+    expected = sum(m[:, i, j, None] * p[:, i] * q[:, j] for i in range(3) for j in range(2))
+    torch.testing.assert_close(joint, expected)
+
+
+def test_dropping_thresholds_are_exact() -> None:
+    """low: keep where attention >= d_phi * max; high: keep where <= (1 - d_phi) * max; wsdan: keep < theta * max
+    with theta ~ U(0.2, 0.5)."""
+    attention = torch.tensor([[[1.0, 0.9, 0.5, 0.1, 0.05, 0.19, 0.51]]])
+    keep_low = drop_mask(attention, (1, 7), "low", 0.1)[0, 0, 0]
+    assert keep_low.tolist() == [1, 1, 1, 1, 0, 1, 1]
+    keep_high = drop_mask(attention, (1, 7), "high", 0.1)[0, 0, 0]
+    assert keep_high.tolist() == [0, 1, 1, 1, 1, 1, 1]
+    torch.manual_seed(0)
+    keep_ws = drop_mask(attention, (1, 7), "wsdan", 0.1)[0, 0, 0]
+    assert keep_ws[[3, 4, 5]].tolist() == [1, 1, 1] and keep_ws[[0, 1, 6]].tolist() == [0, 0, 0]
+    images = torch.full((1, 1, 1, 7), 2.0)
+    torch.testing.assert_close(drop_images(images, attention, "low", 0.1), 2.0 * keep_low.view(1, 1, 1, 7))
+
+
+def test_training_loss_averages_the_raw_and_the_dropped_view() -> None:
+    from zoo_plugins.sac.losses import sac_loss
+    from zoo_plugins.sac.train import make_loss_fn
+
+    model = _model(drop_feature=0.0, drop_class=0.0, drop_joint=0.0).eval()
+    images, labels = torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 2, 3])
+    config = dataclasses.replace(tiny(), second_weight=0.4)
+    loss, logs = make_loss_fn(config)(model, (images, labels))
+    out = model(images, return_attention=True)
+    raw, _ = sac_loss(out, labels, 0.4)
+    erased = drop_images(images, out.spatial_attention(), "low", config.d_phi)
+    dropped, _ = sac_loss(model(erased), labels, 0.4)
+    assert float(loss) == pytest.approx(0.5 * (float(raw) + float(dropped)), rel=1e-5)
+    assert "ce1_drop" in logs
+    none = dataclasses.replace(config, drop_mode="none")
+    assert float(make_loss_fn(none)(model, (images, labels))[0]) == pytest.approx(float(raw), rel=1e-5)

@@ -122,3 +122,48 @@ def test_public_code_options_train() -> None:
     second_part = out["probs"] - 0.5 * out["probs_first"]  # (1 - alpha) * Pr_2, renormalised over C_k
     outside = torch.ones_like(second_part, dtype=torch.bool).scatter(-1, out["candidates"], False)
     assert second_part[outside].abs().max() < 1e-6 and second_part[~outside].min() > 0
+
+
+# ------------------------------------------------------------------------------------------------ fidelity pass
+def test_placeholder_class_names_warn_when_built_and_cannot_train_by_accident() -> None:
+    """Without class names the GRU would embed 'class_1'..'class_N' (a class-id embedding): say so loudly."""
+    from zoo_plugins.sac.model import PlaceholderNamesWarning, SACModel
+    from zoo_plugins.sac.train import train
+
+    config = dataclasses.replace(paper(), backbone="zoo_sac_cnn", in_chans=1, image_size=8, mean=(0.0,),
+                                 std=(1.0,), num_classes=10, top_k=3, word_dim=8, class_dim=8, joint_dim=8,
+                                 steps=1, epochs=0)
+    assert paper().class_names == ()
+    with pytest.warns(PlaceholderNamesWarning, match="class-id embedding"):
+        model = SACModel(config)
+    assert model.class_names[0] == "class_1"
+    data = zoo.make_data(zoo.build("sac-tiny"), "digits", "train")
+    with pytest.raises(ConfigError, match="WITHOUT class names"):
+        train(model, data, config, TrainOptions(progress=False))
+    allowed = dataclasses.replace(config, allow_placeholder_names=True)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlaceholderNamesWarning)
+        SACModel(allowed)  # an explicit ablation: no warning
+    named = dataclasses.replace(config, class_names=data.class_names)
+    train(SACModel(named), data, named, TrainOptions(progress=False, steps=1))
+
+
+def test_fine_grained_task_differs_only_in_a_small_local_mark() -> None:
+    """Same genus: same body colour distribution; the species is the 3x3 mark's shape; names share words."""
+    from zoo_plugins.sac.finegrained import class_names, make_fine_grained
+
+    data = make_fine_grained(200, seed=0)
+    names = class_names()
+    assert len(names) == 20 and names[0] == "red crowned warbler" and data.class_names == names
+    assert torch.bincount(data.labels, minlength=20).tolist() == [10] * 20
+    genus = data.labels // 5
+    body = data.images.flatten(2).median(dim=2).values  # the body's colour dominates the median
+    for g_ in range(4):
+        spread_within = body[genus == g_].std(0).mean()
+        assert spread_within < 0.5 * body.std(0).mean()  # one genus looks alike ...
+    dark = (data.images.max(dim=1).values < 0.2).float().sum((1, 2))  # ... and dark pixels: mark + 2 blots
+    assert float(dark.min()) >= 3 + 2 * 4 - 4 and float(dark.max()) <= 9 + 2 * 4
+    again = make_fine_grained(200, seed=0)
+    assert torch.equal(again.images, data.images)

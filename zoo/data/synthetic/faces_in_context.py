@@ -12,8 +12,11 @@ Sample ``i`` of class ``c`` (its *clean* class) is built as follows:
   ``context_ambiguity``) placed away from the face, and ``distractors`` grey discs. Because the cue is not at a
   fixed position, a model must *find* it: this is what a context attention map is for;
 - **context**: the scene with the face box set to zero (the face is masked, as GLAMOR-Net's context input);
-- **valence-arousal** ``va`` (2,): the class's point on Russell's circumplex (table :data:`VA_CENTRES`) plus
-  Gaussian noise of std ``va_noise``. It follows the clean class, so neighbours in VA space mostly share it;
+- **valence-arousal** ``va`` (2,): with ``va_source="clean"`` the clean class's point on Russell's circumplex
+  (table :data:`VA_CENTRES`) plus Gaussian noise of std ``va_noise`` (it follows the clean class BY CONSTRUCTION,
+  so a method that uses VA neighbours is handed the clean label); with ``va_source="face"`` the point of the class
+  the face SHOWS (``face_classes``) plus noise: what an annotator looking at the face would give. Pseudo-VA from
+  an independent model of the images is :mod:`zoo.data.synthetic.pseudo_va`;
 - **label** (``label``): the clean class, except that a fraction ``label_noise`` of the samples is flipped to a
   uniformly drawn *other* class (the synthetic-noise protocol of LDL-VA). ``clean_label`` keeps the truth.
 
@@ -54,8 +57,9 @@ class FacesInContext(Dataset):
 
     def __init__(self, faces: torch.Tensor, contexts: torch.Tensor, scenes: torch.Tensor, boxes: torch.Tensor,
                  labels: torch.Tensor, clean_labels: torch.Tensor, va: torch.Tensor,
-                 class_names: Sequence[str]) -> None:
+                 class_names: Sequence[str], face_classes: torch.Tensor | None = None) -> None:
         self.faces = faces
+        self.face_classes = face_classes if face_classes is not None else clean_labels
         self.contexts = contexts
         self.scenes = scenes
         self.boxes = boxes
@@ -72,6 +76,11 @@ class FacesInContext(Dataset):
         return {"face": self.faces[i], "context": self.contexts[i], "scene": self.scenes[i], "box": self.boxes[i],
                 "label": self.labels[i], "clean_label": self.clean_labels[i], "va": self.va[i],
                 "index": torch.tensor(i, dtype=torch.long)}
+
+    def with_face_visible(self) -> FacesInContext:
+        """The same samples whose ``context`` is the whole scene, face included (GLAMOR-Net's setting iii)."""
+        return FacesInContext(self.faces, self.scenes, self.scenes, self.boxes, self.labels, self.clean_labels,
+                              self.va, self.class_names, self.face_classes)
 
     @property
     def noise_rate(self) -> float:
@@ -151,7 +160,8 @@ def _place_away(box: tuple[int, int, int, int], s: int, r: float, g: torch.Gener
 def make_faces_in_context(n: int, seed: int = 0, *, num_classes: int = 7, class_names: Sequence[str] | None = None,
                           scene_size: int = 48, face_size: int = 32, face_ambiguity: float = 0.3,
                           context_ambiguity: float = 0.3, distractors: int = 2, pixel_noise: float = 0.08,
-                          va_noise: float = 0.12, label_noise: float = 0.0) -> FacesInContext:
+                          va_noise: float = 0.12, label_noise: float = 0.0, va_source: str = "clean"
+                          ) -> FacesInContext:
     """``n`` scenes (see the module docstring); classes are balanced before label noise."""
     if n < 1 or not 2 <= num_classes <= len(EMOTIONS) or scene_size < 16 or face_size < 8:
         raise ConfigError(f"make_faces_in_context needs n >= 1, 2 <= num_classes <= {len(EMOTIONS)}, "
@@ -163,6 +173,8 @@ def make_faces_in_context(n: int, seed: int = 0, *, num_classes: int = 7, class_
     for label, p in (("face_ambiguity", face_ambiguity), ("context_ambiguity", context_ambiguity)):
         if not 0.0 <= p < 1.0:
             raise ConfigError(f"{label} must be in [0, 1), got {p}")
+    if va_source not in ("clean", "face"):
+        raise ConfigError(f"va_source must be 'clean' or 'face', got {va_source!r}")
     g = torch.Generator().manual_seed(seed)
     clean = (torch.arange(n) % num_classes)[torch.randperm(n, generator=g)]
     face_cls = _other_class(clean, face_ambiguity, num_classes, g)
@@ -192,7 +204,7 @@ def make_faces_in_context(n: int, seed: int = 0, *, num_classes: int = 7, class_
         x, y, w, h = (int(v) for v in boxes[i])
         contexts[i, :, y:y + h, x:x + w] = 0.0
     centres = torch.tensor([VA_CENTRES[name] for name in names], dtype=torch.float32)
-    va = centres[clean] + va_noise * torch.randn(n, 2, generator=g)
+    va = centres[clean if va_source == "clean" else face_cls] + va_noise * torch.randn(n, 2, generator=g)
     labels = flip_labels(clean, label_noise, num_classes, g)
     return FacesInContext(faces.float(), contexts.float(), scenes.float(), boxes, labels.long(), clean.long(),
-                          va.float(), names)
+                          va.float(), names, face_cls.long())

@@ -1,90 +1,95 @@
-"""Federated learning engine: a deterministic in-process simulator, topologies, and a Flower adapter for scale.
+"""Federated learning engine: deterministic simulators (server-based, asynchronous, decentralised), and real
+back-ends past one machine (Flower ServerApp/ClientApp, torch.distributed gossip). Full guide: docs/federated.md.
 
-Everything a federated method needs, so that each method is a plugin and not an engine change.
+A federated method is a plugin: an :class:`Algorithm` subclass (server and client hooks) plus, where needed, a
+:class:`LocalRule`, a :class:`Codec`, a :class:`Combiner`, a sampler or a partitioner. No engine change.
 
-Representation
-    All client models of one architecture live in one ``[N, P]`` float buffer (rows = flat parameter vectors,
-    :mod:`.flat`). Local training binds one template ``nn.Module``'s parameters to views of a client's row
-    (:func:`.flat.bind`) and updates it in place. Aggregation and gossip are one product through
-    ``zoo.kernels.ops.mix`` (:func:`.mixing.mix`). Parameter roles (``layout_of(model, {"head": "local"})``):
-    ``aggregate`` (default), ``local`` (never leaves the client), ``frozen`` (never updated).
-    Non-parameter buffers (BatchNorm statistics) are not federated: use GroupNorm.
+Model and state
+    A model is a flat ``[P]`` vector with parameter roles (``layout_of(model, {"head": "local"})``):
+    ``aggregate`` entries travel and are averaged; ``local`` entries never leave the client; ``frozen`` ones are
+    held once and never sent. Only the clients of a round are materialised; every other registered client's state
+    (algorithm state, optimiser state, local parameters, BatchNorm buffers, codec residuals) lives compactly in a
+    :class:`MemoryStore` or a memory-mapped :class:`DiskStore`.
 
-Data                     (:mod:`.partition`, :mod:`.client`)
-    ``iid(n, N, seed)``, ``dirichlet(labels, N, alpha, seed, min_size)``, ``label_shards(labels, N, shards)``,
-    ``given(splits)`` -> list of index arrays; ``FederatedData.partitioned(dataset, parts)`` or
-    ``FederatedData.per_silo([ds, ...])``. Datasets are map-style; ``TensorDataset`` takes a fast path.
+Data (:mod:`.partition`, :class:`FederatedData`)
+    ``iid``, ``dirichlet``, ``label_shards``, ``given``, ``long_tail`` / ``long_tail_dirichlet``,
+    ``power_law_sizes``, ``similarity`` (s%), ``label_scarce``, ``feature_shift`` (per-client transforms),
+    ``graph_subgraphs``. ``FederatedData.partitioned(ds, parts, transforms)`` / ``per_silo(datasets)``;
+    ``with_indices`` for client data that changes over time.
 
-Who trains               (:mod:`.sampling`)
-    ``AllClients()``, ``UniformFraction(0.1)``, ``Bernoulli(p)``, ``CustomSampler(fn(round, N, seed))``.
+Who trains (:mod:`.sampling`, :mod:`.asynchronous`)
+    ``AllClients``, ``UniformFraction``, ``Bernoulli``, ``CustomSampler``; asynchronous/anarchic participation on
+    an :class:`EventClock` with ``Always``, ``Anarchic``, ``Scheduled`` policies and staleness weights.
 
-How a client trains      (:mod:`.local`)
-    ``LocalRecipe(steps | epochs, batch_size, lr, optimizer="sgd"|"adam", momentum, weight_decay, grad_clip)``;
-    ``loss_fn(model, batch) -> loss``. A :class:`.local.LocalRule` has four hooks: ``begin(ctx)``,
-    ``gradient(ctx, closure) -> (loss, flat_grad)`` (SAM), ``correct(ctx, grad) -> grad`` (prox, control variates,
-    client momentum), ``end(ctx)`` (update ``ctx.state``). Provided: ``ProxRule(mu)``, ``SAMRule(rho)``,
-    ``ComposedRule([...])``. ``ctx`` (:class:`.local.LocalContext`) holds ``weights`` (the row being trained),
-    ``start``, ``state`` (persistent per client), ``payload`` (sent by the server), ``round_idx``, ``client``.
+How a client trains (:mod:`.local`)
+    ``LocalRecipe`` (steps/epochs, batch, lr + schedule, SGD/Adam, optimiser state persisted per client or reset);
+    ``loss_fn(model, batch[, ctx])`` (``ctx``: client id, round, state, payload); ``LocalRule`` hooks ``begin``,
+    ``gradient``, ``correct``, ``end``; ``ProxRule``, ``SAMRule``, ``ComposedRule``. Sequential or batched
+    (``torch.func``) execution with the same results.
 
-What the method is       (:mod:`.algorithm`, :mod:`.aggregators`)
-    Subclass :class:`.algorithm.Algorithm` (= FedAvg) and override: ``message_sizes``, ``init_server_state``,
-    ``init_client_state``, ``payload``, ``start_weights``, ``local_rule``, ``message``, ``client_weight``,
-    ``aggregate``. Aggregators ``agg(global, deltas[K,P], weights[K], state) -> new_global``: ``WeightedFedAvg``,
-    ``ServerMomentum(beta)`` (FedAvgM); robust (MoNNA) and server-optimiser rules implement the same call.
-    Catalogue mapping: FedProx = ProxRule; SCAFFOLD(-M) = control variates in state/payload (+ momentum rule);
-    FedSpeed = SAMRule + prox/dual correction + server ``h`` state; FedAvg-M = client-momentum rule or
-    ``ServerMomentum``; FedLoGe = roles (frozen SSE-C, local head) + post-hoc realignment; FedAMD =
-    ``CustomSampler`` + per-client recipe in ``begin``; DFedSAM = ``DecentralizedSimulator`` + ``SAMRule``;
-    FedZip = a :class:`.codec.Codec`; MoNNA = an aggregator.
+What the method is (:mod:`.algorithm`)
+    ``message_sizes`` / ``raw_messages``, ``init_server_state``, ``init_client_state``, ``payload``, ``downlink``
+    (per-client), ``start_weights``, ``recipe`` (per client, per round), ``client_indices``, ``local_rule``,
+    ``message``, ``client_weight``, ``aggregate(..., AggregationInfo)``, ``server_step(ServerView)``,
+    ``personal_weights``. Aggregators: ``WeightedFedAvg``, ``ServerMomentum``, ``RobustFedAvg(Combiner)``;
+    combiners ``WeightedMean``, ``CoordinateMedian``, ``TrimmedMean``.
 
-Communication            (:mod:`.codec`, :mod:`.records`)
-    ``codec.encode(vec) -> Encoded(decoded, nbytes)``: ``Identity()``, ``TopK(fraction)``,
-    ``UniformQuantize(bits)``. Every round's bytes (up/down) are in its :class:`.records.RoundRecord`.
+Communication (:mod:`.codec`)
+    ``Identity``, ``TopK(fraction, per_layer)``, ``UniformQuantize(bits, per_layer)``, ``ErrorFeedback(inner)``;
+    codecs see the layer layout and keep per-sender state on every path. Bytes are in each :class:`RoundRecord`.
 
-Topologies               (:mod:`.topology`)
-    A topology gives a :class:`.topology.MixingPlan` per round: ``weights[N,N]`` (row i receives), ``age[N,N]``
-    (staleness of the model used), ``strong[N,N]`` (links waited for). ``star(n)``, ``ring(n, directed)``,
-    ``complete(n)``, ``mst(cost)``, ``from_adjacency(adj, weighting="metropolis"|"uniform"|"local")``,
-    ``MultigraphTopology(overlay, n_edges, weak="stale"|"skip")`` (graph states ``s = k mod lcm(n_edges)``,
-    isolated nodes, stale neighbour models).
+Faults (:mod:`.faults`, :mod:`.attacks`)
+    ``UpdatePolicy("raise"|"drop")`` for NaN/Inf/misshaped updates, ``Dropout`` for vanishing clients,
+    ``Byzantine(clients, SignFlip()|GaussianAttack()|ALIE())`` on the uplink or on gossip.
 
-Time                     (:mod:`.network`)
-    ``NetworkModel(compute_s, latency_s, up_bps, down_bps, model_bits, local_steps)``: ``delays(links)``,
-    ``cycle_time(strong)``; ``DelayRecursion(network, overlay).step(strong)`` (MultigraphFL's recursion).
-    ``StarNetwork`` for server rounds.
+Topologies and time (:mod:`.topology`, :mod:`.network`)
+    ``star``, ``ring``, ``complete``, ``mst``, ``from_adjacency``, ``MultigraphTopology``; ``NetworkModel``,
+    ``DelayRecursion``, ``StarNetwork``.
 
-Simulators               (:mod:`.simulator`)
-    ``FederatedSimulator(model, loss_fn, data, recipe=..., algorithm=, sampler=, seed=, uplink=, downlink=,
-    policy=UpdatePolicy("raise"|"drop"), dropout=Dropout(p | fn), network=StarNetwork, deadline_s=, roles=,
-    eval_fn=)``: ``.round()``, ``.run(rounds, eval_every)`` -> :class:`.records.FLHistory`; ``.global_vec``,
-    ``.global_model()``, ``.clients`` (``[N, P]``), ``.client_states``, ``.server_state``.
-    ``DecentralizedSimulator(model, loss_fn, data, topology, recipe=..., history=H, codec=, network=, clock=,
-    policy=, dropout=)``: DPASGD (``recipe.steps`` local steps, then one gossip product); ``.live``
-    (``[N, P]``), ``.average_vector(lambda)``, ``.gossip(plan)``; stale models come from a bank of the last H
-    rounds.
+Simulators
+    ``FederatedSimulator`` (cohorts of architectures, per-client evaluation with global and personalised
+    metrics, checkpoints), ``AsyncFederatedSimulator``, ``DecentralizedSimulator`` (stale links, Q gossip steps,
+    node combiners, Byzantine nodes, codecs). Past one machine: :mod:`.flower` and :mod:`.distributed`.
 
-Faults                   (:mod:`.faults`)
-    NaN/Inf or wrongly shaped updates: ``FederatedError`` (``"raise"``) or dropped and recorded in
-    ``record.dropped`` (``"drop"``). ``Dropout`` clients vanish mid-round; the round closes without them
-    (``record.vanished``); with a network and ``deadline_s`` the round lasts until the deadline.
-
-Flower                   (:mod:`.flower`, needs ``flwr[simulation]==1.41.0``)
-    ``run_flower_simulation(...)`` and ``run_flower_loopback(...)`` run the same ``Algorithm``, ``LocalTrainer``
-    and seeds as a Flower simulation or as a Flower server with clients over gRPC on 127.0.0.1.
-
-Determinism: a client's batches in round r come from ``derive_seed(seed, "batches", r, client)``; sampling and
-dropout from ``(seed, round)``: results do not depend on the order clients are trained in.
+Determinism: a client's batches in round r come from ``derive_seed(seed, "batches", r, client)``; sampling,
+dropout and attacks from ``(seed, round)``: results do not depend on the order clients are trained in.
 """
 from __future__ import annotations
 
-from zoo.engines.federated.aggregators import Aggregator, ServerMomentum, WeightedFedAvg, weighted_mean
-from zoo.engines.federated.algorithm import Algorithm
-from zoo.engines.federated.client import ClientOutcome, FederatedData, client_update
-from zoo.engines.federated.codec import Codec, Encoded, Identity, TopK, UniformQuantize
+from zoo.engines.federated.aggregators import (
+    Aggregator,
+    Combiner,
+    CoordinateMedian,
+    RobustFedAvg,
+    ServerMomentum,
+    TrimmedMean,
+    WeightedFedAvg,
+    WeightedMean,
+    hinge_staleness,
+    polynomial_staleness,
+    weighted_mean,
+)
+from zoo.engines.federated.algorithm import AggregationInfo, Algorithm
+from zoo.engines.federated.asynchronous import Always, Anarchic, AsyncFederatedSimulator, EventClock, Scheduled
+from zoo.engines.federated.attacks import ALIE, Byzantine, GaussianAttack, SignFlip, alie_z
+from zoo.engines.federated.batched import BatchedTrainer
+from zoo.engines.federated.client import ClientOutcome, ClientRuntime, FederatedData, Reply
+from zoo.engines.federated.codec import Codec, CodecContext, Encoded, ErrorFeedback, Identity, TopK, UniformQuantize
 from zoo.engines.federated.faults import NO_DROPOUT, Dropout, UpdatePolicy, check_message
-from zoo.engines.federated.flat import ParamLayout, bind, flatten, layout_of, load_flat, new_buffer, unbind
+from zoo.engines.federated.flat import (
+    ParamLayout,
+    bind,
+    flatten,
+    flatten_buffers,
+    layout_of,
+    load_buffers,
+    load_flat,
+    new_buffer,
+    unbind,
+)
 from zoo.engines.federated.local import (
     ComposedRule,
+    FlatOptimizer,
     LocalContext,
     LocalRecipe,
     LocalResult,
@@ -95,11 +100,26 @@ from zoo.engines.federated.local import (
 )
 from zoo.engines.federated.mixing import mix
 from zoo.engines.federated.network import DelayRecursion, NetworkModel
-from zoo.engines.federated.partition import dirichlet, given, iid, label_histogram, label_shards
+from zoo.engines.federated.partition import (
+    dirichlet,
+    feature_shift,
+    given,
+    graph_subgraphs,
+    iid,
+    label_histogram,
+    label_scarce,
+    label_shards,
+    long_tail,
+    long_tail_dirichlet,
+    power_law_sizes,
+    similarity,
+)
 from zoo.engines.federated.records import FLHistory, RoundRecord
 from zoo.engines.federated.sampling import AllClients, Bernoulli, ClientSampler, CustomSampler, UniformFraction
 from zoo.engines.federated.seeding import derive_seed
+from zoo.engines.federated.server import Cohort, ServerCore, ServerView
 from zoo.engines.federated.simulator import DecentralizedSimulator, FederatedSimulator, StarNetwork
+from zoo.engines.federated.store import ClientStore, DiskStore, MemoryStore
 from zoo.engines.federated.topology import (
     MixingPlan,
     MultigraphTopology,
@@ -114,13 +134,19 @@ from zoo.engines.federated.topology import (
 )
 
 __all__ = [
-    "Aggregator", "Algorithm", "AllClients", "Bernoulli", "ClientOutcome", "ClientSampler", "Codec", "ComposedRule",
-    "CustomSampler", "DecentralizedSimulator", "DelayRecursion", "Dropout", "Encoded", "FLHistory", "FederatedData",
-    "FederatedSimulator", "Identity", "LocalContext", "LocalRecipe", "LocalResult", "LocalRule", "LocalTrainer",
-    "MixingPlan", "MultigraphTopology", "NO_DROPOUT", "NetworkModel", "ParamLayout", "ProxRule", "RoundRecord",
-    "SAMRule", "ServerMomentum", "StarNetwork", "StaticTopology", "TopK", "Topology", "UniformFraction",
-    "UniformQuantize", "UpdatePolicy", "WeightedFedAvg", "bind", "check_message", "client_update", "complete",
-    "derive_seed", "dirichlet", "flatten", "from_adjacency", "given", "iid", "label_histogram", "label_shards",
-    "layout_of", "load_flat", "mix", "mst", "new_buffer", "ring", "star", "unbind", "weighted_mean",
+    "ALIE", "AggregationInfo", "Aggregator", "Algorithm", "AllClients", "Always", "Anarchic",
+    "AsyncFederatedSimulator", "BatchedTrainer", "Bernoulli", "Byzantine", "ClientOutcome", "ClientRuntime",
+    "ClientSampler", "ClientStore", "Codec", "CodecContext", "Cohort", "Combiner", "ComposedRule",
+    "CoordinateMedian", "CustomSampler", "DecentralizedSimulator", "DelayRecursion", "DiskStore", "Dropout",
+    "Encoded", "ErrorFeedback", "EventClock", "FLHistory", "FederatedData", "FederatedSimulator", "FlatOptimizer",
+    "GaussianAttack", "Identity", "LocalContext", "LocalRecipe", "LocalResult", "LocalRule", "LocalTrainer",
+    "MemoryStore", "MixingPlan", "MultigraphTopology", "NO_DROPOUT", "NetworkModel", "ParamLayout", "ProxRule",
+    "Reply", "RobustFedAvg", "RoundRecord", "SAMRule", "Scheduled", "ServerCore", "ServerMomentum", "ServerView",
+    "SignFlip", "StarNetwork", "StaticTopology", "TopK", "Topology", "TrimmedMean", "UniformFraction",
+    "UniformQuantize", "UpdatePolicy", "WeightedFedAvg", "WeightedMean", "alie_z", "bind", "check_message",
+    "complete", "derive_seed", "dirichlet", "feature_shift", "flatten", "flatten_buffers", "from_adjacency",
+    "given", "graph_subgraphs", "hinge_staleness", "iid", "label_histogram", "label_scarce", "label_shards",
+    "layout_of", "load_buffers", "load_flat", "long_tail", "long_tail_dirichlet", "mix", "mst", "new_buffer",
+    "polynomial_staleness", "power_law_sizes", "ring", "similarity", "star", "unbind", "weighted_mean",
     "weights_from_adjacency",
 ]

@@ -1,59 +1,62 @@
-"""Flower adapter: run the engine's own client update and aggregation as a Flower federation.
+"""Flower adapter (current Message API): the engine's server and client sides as a ``ServerApp`` / ``ClientApp``.
 
-The same :class:`~zoo.engines.federated.algorithm.Algorithm`, :class:`~zoo.engines.federated.local.LocalTrainer`
-recipe, data and seed drive three back-ends: the in-process :class:`FederatedSimulator`, a Flower simulation
-(``run_flower_simulation``: ``flwr.simulation.run_simulation`` over Ray), and a real Flower server with clients
-talking gRPC over 127.0.0.1 (``run_flower_loopback``). Flower only moves numpy arrays; training is
-:func:`~zoo.engines.federated.client.client_update` on the client and ``Algorithm.aggregate`` on the server.
+The same :class:`FlowerTask` (model factory, loss, recipe, algorithm, data, seed, sampler, codecs, faults) drives
+the in-process :class:`~zoo.engines.federated.simulator.FederatedSimulator` and a Flower federation, and both give
+the same weights: the ServerApp runs :class:`~zoo.engines.federated.server.ServerCore` (sampler, per-client
+downlink and payload, downlink codec, fault policy, Byzantine forging, aggregation in client-id order, server step)
+and the ClientApp runs :class:`~zoo.engines.federated.client.ClientRuntime` (materialise, train, encode with the
+uplink codec). Flower's ClientApps are stateless: a client's persistent state (algorithm state, optimiser state,
+local parameters, codec residuals) lives in ``context.state`` between messages.
 
-Wire format: the server sends ``[global] + [payload[k] for k in sorted(payload)]`` and a config
-``{"round": r, "selected": "0,3,7"}``; a selected client answers ``[message[k] for k in sorted(message)]`` with
-``num_examples = n_k`` and metrics ``{"cid", "loss", "steps"}``; an unselected one answers nothing
-(``num_examples = 0``). Results are aggregated in client-id order, as the simulator does, so both give the same
-weights bit for bit. Per-client state (SCAFFOLD's ``c_i``) lives in Flower's ``context.state`` (ClientApps are
-rebuilt per message). Payloads must not depend on the client (true of SCAFFOLD and FedSpeed).
+Protocol (message types): ``query`` asks each SuperNode which client (``partition-id``) it is; ``train`` carries
+``{"model": ArrayRecord(wire model + payload), "config": ConfigRecord(task, round, cid)}`` to the *selected*
+clients only; the reply carries ``{"message": ArrayRecord(decoded uplink messages), "metrics": ConfigRecord(cid,
+num_samples, loss, steps, nbytes, problem)}`` or an error (the client vanished: ``Dropout``). A final ``query``
+with ``report=1`` collects each client's personal state (local parameters) for checks. Byte counts are the
+codecs' (what the encoded messages would cost); the arrays Flower moves are the decoded float vectors.
 
-Requires ``flwr[simulation]==1.41.0`` (optional dependency); importing this module without it raises
-:class:`zoo.errors.FederatedError`.
+Run it as a Flower simulation (:func:`run_flower_simulation`: ``flwr.simulation.run_simulation`` over Ray) or
+deployed (SuperLink + SuperNodes on several machines, ``flwr run``; see :mod:`.flower_app` and
+docs/federated.md). Requires ``flwr[simulation]==1.41.0`` (the ``fl`` extra).
 """
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from zoo.errors import FederatedError
 from zoo.engines.federated.algorithm import Algorithm
-from zoo.engines.federated.client import FederatedData, client_update
-from zoo.engines.federated.faults import UpdatePolicy, check_message, enforce
-from zoo.engines.federated.flat import flatten, layout_of, unbind
-from zoo.engines.federated.local import LocalRecipe, LocalTrainer, LossFn
+from zoo.engines.federated.attacks import Byzantine
+from zoo.engines.federated.client import ClientRuntime, FederatedData, Reply
+from zoo.engines.federated.codec import Codec
+from zoo.engines.federated.faults import NO_DROPOUT, Dropout, UpdatePolicy
+from zoo.engines.federated.local import LocalRecipe, LossFn
 from zoo.engines.federated.records import FLHistory, RoundRecord
 from zoo.engines.federated.sampling import AllClients, ClientSampler
+from zoo.engines.federated.server import Cohort, ServerCore
 
 try:
-    import flwr
-    from flwr.client import NumPyClient
-    from flwr.common import Array, ArrayRecord, FitIns, ndarrays_to_parameters, parameters_to_ndarrays
-    from flwr.server.strategy import Strategy
+    import flwr  # noqa: F401
+    from flwr.app import ArrayRecord, ConfigRecord, Context, Error, Message, RecordDict
+    from flwr.clientapp import ClientApp
+    from flwr.serverapp import Grid, ServerApp
 except ImportError as exc:  # pragma: no cover - exercised only without flwr
     raise FederatedError(
-        "the Flower adapter needs flwr: pip install -c constraints.txt 'flwr[simulation]==1.41.0'"
+        "the Flower adapter needs flwr: pip install -c constraints.txt 'flwr[simulation]==1.41.0' (extra 'fl')"
     ) from exc
 
-_STATE_KEY = "zoo_client_state"
+_STATE = "zoo.state.{task}"
+_VANISHED = 4201
 
 
 @dataclass
 class FlowerTask:
-    """Everything both sides need: a model factory, the loss, the local recipe, the method, data and seed."""
+    """Everything both sides of a federation need (mirrors the :class:`FederatedSimulator` arguments)."""
 
     model_fn: Callable[[], nn.Module]
     loss_fn: LossFn
@@ -64,208 +67,250 @@ class FlowerTask:
     roles: Mapping[str, str] | None = None
     sampler: ClientSampler = field(default_factory=AllClients)
     policy: UpdatePolicy = field(default_factory=UpdatePolicy)
+    uplink: Codec | None = None
+    downlink: Codec | None = None
+    dropout: Dropout = NO_DROPOUT
+    byzantine: Byzantine | None = None
+
+    def runtime(self) -> ClientRuntime:
+        """A client runtime for this task (fresh model from ``model_fn``)."""
+        return ClientRuntime(self.model_fn(), self.loss_fn, self.recipe, self.algorithm,
+                             dict(self.roles) if self.roles else None, self.seed, device="cpu")
+
+    def server(self) -> ServerCore:
+        """The server side of this task."""
+        rt = self.runtime()
+        gv = rt.init_vec.clone()
+        cohort = Cohort("default", rt, gv, self.algorithm.init_server_state(gv))
+        return ServerCore({"default": cohort}, lambda k: "default", self.algorithm, self.data.num_clients,
+                          sampler=self.sampler, seed=self.seed, downlink=self.downlink, policy=self.policy,
+                          byzantine=self.byzantine)
 
 
-class ZooNumPyClient(NumPyClient):
-    """A Flower client that runs :func:`client_update` for client ``cid`` of a :class:`FlowerTask`."""
+@dataclass
+class FlowerResult:
+    """What a Flower run leaves: the global vector, the history, and each client's personal model."""
 
-    def __init__(self, task: FlowerTask, cid: int, state_store: dict[str, torch.Tensor] | None = None) -> None:
-        self.task = task
-        self.cid = int(cid)
-        self.model = task.model_fn()
-        self.layout = layout_of(self.model, task.roles)
-        self.trainer = LocalTrainer(self.model, task.loss_fn, task.recipe, self.layout)
-        self._store = state_store
-
-    def _load_state(self, global_vec: torch.Tensor) -> dict[str, torch.Tensor]:
-        ctx = getattr(self, "context", None)
-        if ctx is not None and _STATE_KEY in ctx.state:
-            rec = ctx.state[_STATE_KEY]
-            return {k: torch.from_numpy(np.array(v.numpy())) for k, v in rec.items()}
-        if self._store is not None and self._store:
-            return dict(self._store)
-        return self.task.algorithm.init_client_state(self.cid, global_vec)
-
-    def _save_state(self, state: dict[str, torch.Tensor]) -> None:
-        ctx = getattr(self, "context", None)
-        if ctx is not None and state:
-            ctx.state[_STATE_KEY] = ArrayRecord(array_dict={k: Array.from_numpy_ndarray(v.numpy()) for k, v in state.items()})
-        if self._store is not None:
-            self._store.clear()
-            self._store.update(state)
-
-    def fit(self, parameters: list[np.ndarray], config: dict[str, Any]) -> tuple[list[np.ndarray], int, dict[str, Any]]:
-        """Local update of this client when the server selected it; nothing otherwise."""
-        selected = {int(c) for c in str(config.get("selected", "")).split(",") if c != ""}
-        if self.cid not in selected:
-            return [], 0, {"cid": self.cid, "skipped": 1}
-        round_idx = int(config["round"])
-        global_vec = torch.from_numpy(np.array(parameters[0], dtype=np.float32))
-        keys = [k for k in str(config.get("payload_keys", "")).split(",") if k]
-        payload = {k: torch.from_numpy(np.array(a)) for k, a in zip(keys, parameters[1:])}
-        state = self._load_state(global_vec)
-        row = self.task.algorithm.start_weights(global_vec, global_vec.clone(), state).clone()
-        out = client_update(self.task.algorithm, self.trainer, self.task.data, self.cid, round_idx, row, state,
-                            payload, self.task.seed)
-        unbind(self.model)
-        self._save_state(out.state)
-        arrays = [out.message[k].detach().numpy() for k in sorted(out.message)]
-        return arrays, out.num_samples, {"cid": self.cid, "loss": out.loss, "steps": out.steps}
+    global_vec: torch.Tensor | None = None
+    history: FLHistory = field(default_factory=FLHistory)
+    personal: dict[int, torch.Tensor] = field(default_factory=dict)
+    round_wall_s: list[float] = field(default_factory=list)
 
 
-class ZooStrategy(Strategy):
-    """A Flower strategy whose aggregation is the engine's ``Algorithm.aggregate`` (and its checks)."""
+# ---------------------------------------------------------------------------------------------------- encoding
+def _to_array_record(tensors: Mapping[str, torch.Tensor]) -> ArrayRecord:
+    return ArrayRecord(torch_state_dict={k: v.detach().cpu().contiguous() for k, v in tensors.items()})
 
-    def __init__(self, task: FlowerTask, num_clients: int, connect_timeout_s: float = 120.0) -> None:
-        super().__init__()
-        self.task = task
-        self.connect_timeout_s = connect_timeout_s
-        self.num_clients = num_clients
-        model = task.model_fn()
-        self.layout = layout_of(model, task.roles)
-        self.global_vec = flatten(model)
-        self.server_state = task.algorithm.init_server_state(self.global_vec)
-        self.sizes = task.algorithm.message_sizes(self.layout.numel)
-        self.history = FLHistory()
 
-    def initialize_parameters(self, client_manager: Any) -> Any:
-        """The initial global model."""
-        return ndarrays_to_parameters([self.global_vec.numpy()])
+def _from_array_record(record: ArrayRecord) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in record.to_torch_state_dict().items()}
 
-    def configure_fit(self, server_round: int, parameters: Any, client_manager: Any) -> list[tuple[Any, Any]]:
-        """Send the model, payload and the round's selection to every client (waits for all to connect)."""
-        r = server_round - 1
-        selected = self.task.sampler.sample(r, self.num_clients, self.task.seed)
-        payload = self.task.algorithm.payload(self.server_state, selected[0])
-        keys = sorted(payload)
-        arrays = [self.global_vec.numpy()] + [payload[k].detach().numpy() for k in keys]
-        config = {"round": r, "selected": ",".join(str(c) for c in selected), "payload_keys": ",".join(keys)}
-        if not client_manager.wait_for(self.num_clients, timeout=self.connect_timeout_s):
-            raise FederatedError(f"only {client_manager.num_available()} of {self.num_clients} Flower clients "
-                                 f"connected within {self.connect_timeout_s:.0f} s")
-        clients = client_manager.sample(num_clients=self.num_clients, min_num_clients=self.num_clients)
-        return [(c, FitIns(ndarrays_to_parameters(arrays), config)) for c in clients]
 
-    def aggregate_fit(self, server_round: int, results: list[tuple[Any, Any]], failures: list[Any]) -> tuple[Any, dict]:
-        """Check each answer, then aggregate the accepted ones in client-id order (clients that failed are skipped)."""
-        r = server_round - 1
+# ---------------------------------------------------------------------------------------------------- client
+class ClientHandlers:
+    """The ClientApp's ``train`` and ``query`` handlers for a list of tasks (client runtimes cached per process;
+    everything a client keeps between messages is in ``context.state``)."""
+
+    def __init__(self, tasks: Sequence[FlowerTask]) -> None:
+        self.tasks = list(tasks)
+        self.runtimes: dict[int, ClientRuntime] = {}
+
+    def runtime(self, t: int) -> ClientRuntime:
+        """Task ``t``'s client runtime (built once per process)."""
+        if t not in self.runtimes:
+            self.runtimes[t] = self.tasks[t].runtime()
+        return self.runtimes[t]
+
+    def train(self, msg: Message, context: Context) -> Message:
+        """One local update of the client named in the message; its state goes back to ``context.state``."""
+        cfg = msg.content["config"]
+        t, r, k = int(cfg["task"]), int(cfg["round"]), int(cfg["cid"])
+        pid = int(context.node_config.get("partition-id", k))
+        if pid != k:
+            raise FederatedError(f"message for client {k} reached the SuperNode of partition {pid}")
+        task = self.tasks[t]
+        rt = self.runtime(t)
+        if task.dropout.vanished(r, k, task.seed):
+            return Message(Error(code=_VANISHED, reason=f"client {k} vanished in round {r}"), reply_to=msg)
+        arrays = _from_array_record(msg.content["model"])
+        wire = arrays.pop("__model__")
+        payload = {name[len("payload."):]: v for name, v in arrays.items() if name.startswith("payload.")}
+        key = _STATE.format(task=t)
+        state = _from_array_record(context.state[key]) if key in context.state else None
+        outcome = rt.run(k, r, rt.received_model(wire), _full_payload(rt, payload), state, task.data)
+        reply = rt.encode_reply(outcome, r, task.uplink)
+        problem = reply.problem or finite_problem(reply)
+        if problem is None:
+            context.state[key] = _to_array_record(outcome.state)
+        metrics = {"cid": k, "num_samples": int(reply.num_samples), "loss": float(reply.loss),
+                   "steps": int(reply.steps), "nbytes": int(reply.nbytes), "problem": problem or ""}
+        content = RecordDict({"message": _to_array_record(reply.message) if reply.message else ArrayRecord(),
+                              "metrics": ConfigRecord(metrics)})
+        return Message(content=content, reply_to=msg)
+
+    def query(self, msg: Message, context: Context) -> Message:
+        """Which client this SuperNode is (and, with ``report=1``, its persistent state)."""
+        cfg = msg.content["config"]
+        pid = int(context.node_config.get("partition-id", -1))
+        records: dict[str, Any] = {"metrics": ConfigRecord({"partition-id": pid})}
+        if int(cfg.get("report", 0)):
+            key = _STATE.format(task=int(cfg["task"]))
+            records["state"] = context.state[key].copy() if key in context.state else ArrayRecord()
+        return Message(content=RecordDict(records), reply_to=msg)
+
+
+def make_client_app(tasks: FlowerTask | Sequence[FlowerTask]) -> ClientApp:
+    """A ``ClientApp`` that runs the engine's client side for the client named by its ``partition-id``."""
+    handlers = ClientHandlers([tasks] if isinstance(tasks, FlowerTask) else list(tasks))
+    app = ClientApp()
+
+    @app.train()
+    def train(msg: Message, context: Context) -> Message:
+        return handlers.train(msg, context)
+
+    @app.query()
+    def query(msg: Message, context: Context) -> Message:
+        return handlers.query(msg, context)
+
+    return app
+
+
+def _full_payload(rt: ClientRuntime, payload: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    out = {}
+    for name, v in payload.items():
+        if v.dim() == 1 and v.numel() == rt.layout.wire_size and not rt.layout.all_aggregated():
+            out[name] = rt.layout.from_wire(v, torch.zeros_like(rt.init_vec))
+        else:
+            out[name] = v
+    return out
+
+
+def finite_problem(reply: Reply) -> str | None:
+    """Why the decoded messages of a reply are unusable (NaN/Inf), or ``None``."""
+    for name, value in reply.message.items():
+        if not bool(torch.isfinite(value).all()):
+            return f"{name!r} arrived with {int((~torch.isfinite(value)).sum())} NaN/Inf values"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------- server
+def _node_map(grid: Grid, expected: int, timeout_s: float) -> dict[int, int]:
+    """``{client id: node id}`` from a ``query`` to every SuperNode (waits until ``expected`` are connected)."""
+    deadline = time.monotonic() + timeout_s
+    nodes = list(grid.get_node_ids())
+    while len(nodes) < expected and time.monotonic() < deadline:
+        time.sleep(0.5)
+        nodes = list(grid.get_node_ids())
+    if len(nodes) < expected:
+        raise FederatedError(f"only {len(nodes)} of {expected} Flower SuperNodes connected within {timeout_s:.0f} s")
+    msgs = [Message(RecordDict({"config": ConfigRecord({"report": 0})}), dst_node_id=n, message_type="query")
+            for n in nodes]
+    mapping: dict[int, int] = {}
+    for reply in grid.send_and_receive(msgs, timeout=timeout_s):
+        if reply.has_error():
+            continue
+        pid = int(reply.content["metrics"]["partition-id"])
+        mapping[pid] = reply.metadata.src_node_id
+    return mapping
+
+
+def run_server_task(grid: Grid, task: FlowerTask, t: int, rounds: int, nodes: dict[int, int],
+                    timeout_s: float = 600.0, personal: bool = True) -> FlowerResult:
+    """Run ``rounds`` rounds of ``task`` (index ``t``) over the grid; returns the global model and history."""
+    core = task.server()
+    result = FlowerResult()
+    missing = [k for k in range(task.data.num_clients) if k not in nodes]
+    if missing:
+        raise FederatedError(f"no Flower SuperNode has partition-id {missing[:5]} (task {t})")
+    for r in range(rounds):
+        started = time.perf_counter()
         record = RoundRecord(round=r, clients=[])
-        answers = []
-        for _, res in results:
-            if res.num_examples == 0:
+        msgs = []
+        for k in core.select(r):
+            down = core.send(k, r)
+            record.bytes_down += down.nbytes
+            arrays = {"__model__": down.wire, **{f"payload.{n}": v for n, v in down.payload.items()}}
+            content = RecordDict({"model": _to_array_record(arrays),
+                                  "config": ConfigRecord({"task": t, "round": r, "cid": k})})
+            msgs.append(Message(content, dst_node_id=nodes[k], message_type="train", group_id=str(r)))
+        replies: list[Reply] = []
+        for reply in grid.send_and_receive(msgs, timeout=timeout_s):
+            if reply.has_error():
+                src = {v: k for k, v in nodes.items()}.get(reply.metadata.src_node_id, -1)
+                if reply.error.code == _VANISHED:
+                    record.vanished.append(src)
+                else:
+                    record.dropped[src] = f"Flower error {reply.error.code}: {reply.error.reason}"
                 continue
-            cid = int(res.metrics["cid"])
-            arrays = parameters_to_ndarrays(res.parameters)
-            keys = sorted(self.sizes)
-            message = {k: torch.from_numpy(np.array(a)) for k, a in zip(keys, arrays)} if len(arrays) == len(keys) else {}
-            problem = check_message(message, self.sizes)
-            if not enforce(self.task.policy, problem, cid, r):
-                record.dropped[cid] = str(problem)
-                continue
-            answers.append((cid, message, res.num_examples, float(res.metrics.get("loss", float("nan")))))
-        for i, failure in enumerate(failures):  # clients that vanished or crashed: the round goes on without them
-            record.dropped[-1 - i] = f"Flower failure: {failure!r}"[:200]
-        answers.sort(key=lambda a: a[0])
-        if answers:
-            w = torch.tensor([self.task.algorithm.client_weight(n) for _, _, n, _ in answers], dtype=self.global_vec.dtype)
-            w = w / w.sum()
-            stacked = {k: torch.stack([m[k] for _, m, _, _ in answers]) for k in self.sizes}
-            clients = [c for c, _, _, _ in answers]
-            self.global_vec = self.task.algorithm.aggregate(self.global_vec, self.server_state, stacked, w, clients,
-                                                            self.num_clients).detach()
-            record.clients = clients
-            record.loss = float(np.mean([a[3] for a in answers]))
-        self.history.rounds.append(record)
-        return ndarrays_to_parameters([self.global_vec.numpy()]), {}
-
-    def configure_evaluate(self, server_round: int, parameters: Any, client_manager: Any) -> list:
-        """No federated evaluation (evaluate the returned global model centrally)."""
-        return []
-
-    def aggregate_evaluate(self, server_round: int, results: list, failures: list) -> tuple[None, dict]:
-        """Nothing to aggregate."""
-        return None, {}
-
-    def evaluate(self, server_round: int, parameters: Any) -> None:
-        """No central evaluation inside Flower."""
-        return None
+            m = reply.content["metrics"]
+            message = _from_array_record(reply.content["message"])
+            replies.append(Reply(int(m["cid"]), message, int(m["nbytes"]), int(m["num_samples"]), float(m["loss"]),
+                                 int(m["steps"]), str(m["problem"]) or None))
+        record.vanished.sort()
+        dropped = dict(record.dropped)
+        core.close(r, replies, record)
+        record.dropped.update(dropped)
+        result.history.rounds.append(record)
+        result.round_wall_s.append(time.perf_counter() - started)
+    result.global_vec = core.cohorts["default"].global_vec.clone()
+    if not personal:
+        return result
+    msgs = [Message(RecordDict({"config": ConfigRecord({"report": 1, "task": t})}), dst_node_id=nodes[k],
+                    message_type="query") for k in range(task.data.num_clients)]
+    rt = core.cohorts["default"].runtime
+    for reply in grid.send_and_receive(msgs, timeout=timeout_s):
+        if reply.has_error():
+            continue
+        k = int(reply.content["metrics"]["partition-id"])
+        state = _from_array_record(reply.content["state"]) if len(reply.content["state"]) else {}
+        result.personal[k] = rt.own_model(result.global_vec, state if state else rt.fresh_state(k))
+    return result
 
 
-def run_flower_simulation(task: FlowerTask, rounds: int, num_cpus_per_client: float = 1.0) -> tuple[torch.Tensor, FLHistory]:
-    """Run ``rounds`` rounds as a Flower simulation (``run_simulation``, Ray backend); returns the global vector."""
-    from flwr.client import ClientApp
-    from flwr.server import ServerApp, ServerAppComponents, ServerConfig
+def make_server_app(tasks: FlowerTask | Sequence[FlowerTask], rounds: int,
+                    results: list[FlowerResult] | None = None, timeout_s: float = 600.0,
+                    personal: bool = True) -> ServerApp:
+    """A ``ServerApp`` running each task for ``rounds`` rounds in turn; results are appended to ``results``
+    (``personal``: also collect every client's personal model at the end)."""
+    task_list = [tasks] if isinstance(tasks, FlowerTask) else list(tasks)
+    sink = results if results is not None else []
+    app = ServerApp()
+
+    @app.main()
+    def main(grid: Grid, context: Context) -> None:
+        expected = max(t.data.num_clients for t in task_list)
+        nodes = _node_map(grid, expected, timeout_s)
+        for t, task in enumerate(task_list):
+            sink.append(run_server_task(grid, task, t, rounds, nodes, timeout_s, personal))
+
+    return app
+
+
+def run_flower_simulation(tasks: FlowerTask | Sequence[FlowerTask], rounds: int, num_cpus: int = 1,
+                          num_cpus_per_client: float = 1.0, timeout_s: float = 600.0,
+                          personal: bool = True) -> list[FlowerResult]:
+    """Run the tasks (one after the other, in one federation) as a Flower simulation over Ray.
+
+    Returns one :class:`FlowerResult` per task. ``num_cpus`` bounds the Ray cluster (workers =
+    ``num_cpus / num_cpus_per_client``).
+    """
     from flwr.simulation import run_simulation
 
-    n = task.data.num_clients
-    strategy = ZooStrategy(task, n)
-
-    def client_fn(context: Any) -> Any:
-        return ZooNumPyClient(task, int(context.node_config["partition-id"])).to_client()
-
-    def server_fn(context: Any) -> Any:
-        return ServerAppComponents(strategy=strategy, config=ServerConfig(num_rounds=rounds))
-
+    task_list = [tasks] if isinstance(tasks, FlowerTask) else list(tasks)
+    results: list[FlowerResult] = []
+    n = max(t.data.num_clients for t in task_list)
     run_simulation(
-        server_app=ServerApp(server_fn=server_fn), client_app=ClientApp(client_fn=client_fn), num_supernodes=n,
-        backend_config={"client_resources": {"num_cpus": num_cpus_per_client, "num_gpus": 0.0}},
+        server_app=make_server_app(task_list, rounds, results, timeout_s, personal),
+        client_app=make_client_app(task_list),
+        num_supernodes=n,
+        backend_config={"client_resources": {"num_cpus": num_cpus_per_client, "num_gpus": 0.0},
+                        "init_args": {"num_cpus": num_cpus, "include_dashboard": False, "log_to_driver": False}},
     )
-    if len(strategy.history.rounds) != rounds:
-        raise FederatedError(f"the Flower simulation ran {len(strategy.history.rounds)} of {rounds} rounds")
-    return strategy.global_vec, strategy.history
+    if len(results) != len(task_list):
+        raise FederatedError(f"the Flower simulation finished {len(results)} of {len(task_list)} tasks "
+                             "(see the Flower log above for the error)")
+    return results
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for_port(host: str, port: int, timeout_s: float) -> None:
-    """Block until ``host:port`` accepts TCP connections (or raise after ``timeout_s``)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.settimeout(0.5)
-            if s.connect_ex((host, port)) == 0:
-                return
-        time.sleep(0.05)
-    raise FederatedError(f"the Flower server did not open {host}:{port} within {timeout_s:.0f} s")
-
-
-def run_flower_loopback(task: FlowerTask, rounds: int, timeout_s: float = 120.0) -> tuple[torch.Tensor, FLHistory]:
-    """Run a Flower gRPC server and one client thread per client over 127.0.0.1; returns the global vector."""
-    from flwr.server import ServerConfig, start_server
-    from flwr.client import start_client
-
-    n = task.data.num_clients
-    strategy = ZooStrategy(task, n, connect_timeout_s=timeout_s)
-    address = f"127.0.0.1:{_free_port()}"
-    errors: list[BaseException] = []
-    stores: list[dict[str, torch.Tensor]] = [{} for _ in range(n)]
-
-    host, port = address.rsplit(":", 1)
-
-    def client_main(cid: int) -> None:
-        try:
-            _wait_for_port(host, int(port), timeout_s)  # connect only once the server listens
-            start_client(server_address=address, client=ZooNumPyClient(task, cid, stores[cid]).to_client(),
-                         insecure=True, max_wait_time=timeout_s)
-        except BaseException as exc:  # noqa: BLE001 - surfaced after the server stops
-            errors.append(exc)
-
-    threads = [threading.Thread(target=client_main, args=(cid,), daemon=True) for cid in range(n)]
-    for t in threads:
-        t.start()
-    start_server(server_address=address, config=ServerConfig(num_rounds=rounds, round_timeout=timeout_s),
-                 strategy=strategy)
-    for t in threads:
-        t.join(timeout=timeout_s)
-    if errors:
-        raise FederatedError(f"a Flower client failed: {errors[0]!r}") from errors[0]
-    if len(strategy.history.rounds) != rounds:
-        raise FederatedError(f"the Flower server ran {len(strategy.history.rounds)} of {rounds} rounds")
-    return strategy.global_vec, strategy.history
-
-
-__all__ = ["FlowerTask", "ZooNumPyClient", "ZooStrategy", "run_flower_loopback", "run_flower_simulation", "flwr"]
+__all__ = ["ClientHandlers", "FlowerResult", "FlowerTask", "finite_problem", "make_client_app", "make_server_app",
+           "run_flower_simulation", "run_server_task"]

@@ -1,8 +1,9 @@
 """Local training of one client on its own data, with plug points for FL local rules.
 
-:class:`LocalRecipe` is the client's optimiser recipe (steps or epochs, batch size, lr, SGD/Adam). The trainer
-works on the client's flat parameter row in place (the template module's parameters are bound to views of it,
-see :func:`zoo.engines.federated.flat.bind`) and asks a :class:`LocalRule` at four points:
+:class:`LocalRecipe` is the client's optimiser recipe (steps or epochs, batch size, lr and its schedule, SGD/Adam,
+whether the optimiser state persists across rounds). The trainer works on the client's flat parameter vector in
+place (the template module's parameters are bound to views of it, see :func:`zoo.engines.federated.flat.bind`)
+and asks a :class:`LocalRule` at four points:
 
 ``begin(ctx)``
     before the first step (FedSpeed's relaxed initialisation, FedAMD's anchor batch size).
@@ -15,13 +16,20 @@ see :func:`zoo.engines.federated.flat.bind`) and asks a :class:`LocalRule` at fo
 ``end(ctx)``
     after the last step: update persistent client state (SCAFFOLD's ``c_i``).
 
-Rules compose with :class:`ComposedRule` (e.g. SAM + prox + control variates).
+Rules compose with :class:`ComposedRule`. A rule is *batchable* (usable by the batched trainer, which trains
+many clients at once with ``ctx.weights`` of shape ``[K, P]``) when it computes row by row along the last
+dimension; the provided rules are.
+
+The client's context reaches the loss: a ``loss_fn(model, batch, ctx)`` (a parameter named ``ctx``) receives the
+:class:`LocalContext` (client id, round, state, payload, step), so client-specific masks, gates or a second model
+of the client can enter the forward pass.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -32,8 +40,11 @@ from zoo.errors import FederatedError
 from zoo.engines.federated.flat import ParamLayout, bind, flat_grad
 from zoo.engines.federated.seeding import torch_generator
 
-LossFn = Callable[[nn.Module, Any], Any]
-Closure = Callable[[], tuple[float, torch.Tensor]]
+LossFn = Callable[..., Any]
+Closure = Callable[[], tuple[Any, torch.Tensor]]
+State = dict[str, torch.Tensor]
+
+SCHEDULES = ("constant", "sqrt", "linear", "exp")
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,15 @@ class LocalRecipe:
 
     ``epochs`` (FedAvg's E) makes the number of steps ``epochs * ceil(n_k / batch_size)``; otherwise ``steps``
     minibatch steps are taken. Batches walk through seeded permutations of the client's samples.
+
+    ``optimizer_state``: ``"persist"`` keeps each client's optimiser state (momentum buffer, Adam moments and step
+    count) across the rounds it takes part in (and in checkpoints), as one optimiser per silo would;
+    ``"reset"`` starts every round from a fresh optimiser.
+
+    ``lr_schedule`` multiplies ``lr`` by ``f(t)``: ``constant`` 1; ``sqrt`` ``1/sqrt(t)``; ``linear`` ``1/t``
+    (both 1 at ``t = 0``, like ``LambdaLR`` in the MultigraphFL / Marfoq et al. code); ``exp`` ``lr_decay ** t``
+    (FL-Simulator's 0.998 per round). ``t`` counts the client's local steps taken before this one
+    (``schedule_unit="step"``, kept in the optimiser state) or the round index (``"round"``).
     """
 
     steps: int = 1
@@ -52,14 +72,27 @@ class LocalRecipe:
     weight_decay: float = 0.0
     grad_clip: float | None = None
     epochs: int | None = None
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    optimizer_state: Literal["persist", "reset"] = "persist"
+    lr_schedule: Literal["constant", "sqrt", "linear", "exp"] = "constant"
+    lr_decay: float = 1.0
+    schedule_unit: Literal["step", "round"] = "step"
 
     def __post_init__(self) -> None:
-        if self.steps < 1 and self.epochs is None:
+        if self.steps < 0 or (self.steps < 1 and self.epochs is None):
             raise FederatedError(f"LocalRecipe.steps must be >= 1, got {self.steps}")
         if self.batch_size < 1 or self.lr <= 0:
             raise FederatedError(f"LocalRecipe needs batch_size >= 1 and lr > 0, got {self.batch_size}, {self.lr}")
         if self.optimizer not in ("sgd", "adam"):
             raise FederatedError(f"LocalRecipe.optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+        if self.optimizer_state not in ("persist", "reset"):
+            raise FederatedError(f"LocalRecipe.optimizer_state must be 'persist' or 'reset', got "
+                                 f"{self.optimizer_state!r}")
+        if self.lr_schedule not in SCHEDULES:
+            raise FederatedError(f"LocalRecipe.lr_schedule must be one of {SCHEDULES}, got {self.lr_schedule!r}")
+        if self.schedule_unit not in ("step", "round"):
+            raise FederatedError(f"LocalRecipe.schedule_unit must be 'step' or 'round', got {self.schedule_unit!r}")
 
     def num_steps(self, num_samples: int) -> int:
         """Local steps for a client holding ``num_samples`` samples."""
@@ -67,31 +100,73 @@ class LocalRecipe:
             return self.epochs * math.ceil(num_samples / self.batch_size)
         return self.steps
 
+    def lr_factor(self, t: torch.Tensor | float) -> torch.Tensor | float:
+        """``f(t)`` of the schedule (works on floats and on tensors of step counts)."""
+        s = self.lr_schedule
+        if s == "constant":
+            return 1.0 if not isinstance(t, torch.Tensor) else torch.ones_like(t)
+        if isinstance(t, torch.Tensor):
+            safe = t.clamp_min(1.0)
+            if s == "sqrt":
+                return torch.where(t > 0, safe.rsqrt(), torch.ones_like(t))
+            if s == "linear":
+                return torch.where(t > 0, 1.0 / safe, torch.ones_like(t))
+            return torch.pow(torch.full_like(t, self.lr_decay), t)
+        if s == "sqrt":
+            return 1.0 / math.sqrt(t) if t > 0 else 1.0
+        if s == "linear":
+            return 1.0 / t if t > 0 else 1.0
+        return float(self.lr_decay) ** t
+
+    def with_(self, **changes: Any) -> LocalRecipe:
+        """A copy with some fields changed (per-client recipes)."""
+        return replace(self, **changes)
+
 
 @dataclass
 class LocalContext:
-    """Everything a local rule may read or change during one client's local update."""
+    """Everything a local rule or a context-aware loss may read or change during one client's local update.
 
-    client: int
+    In the batched trainer the same fields hold stacked values: ``weights``/``start`` are ``[K, P]``, ``client``,
+    ``steps`` and ``lr`` are ``[K, 1]`` tensors and ``state`` values are stacked along a leading ``K`` axis.
+    """
+
+    client: Any
     round_idx: int
     weights: torch.Tensor
     start: torch.Tensor
-    state: dict[str, torch.Tensor]
-    payload: dict[str, torch.Tensor]
-    num_samples: int
-    steps: int
-    lr: float
+    state: State
+    payload: State
+    num_samples: Any
+    steps: Any
+    lr: Any
     step: int = 0
     scratch: dict[str, Any] = field(default_factory=dict)
+    recipe: LocalRecipe | None = None
+    model: nn.Module | None = None
+    batch: Any = None
+    cohort: str = "default"
+    layout: ParamLayout | None = None
+
+    @property
+    def device(self) -> torch.device:
+        """Where the client's tensors live."""
+        return self.weights.device
 
 
 class LocalRule:
-    """Default rule: plain minibatch gradients (FedAvg). Subclass and override any of the four hooks."""
+    """Default rule: plain minibatch gradients (FedAvg). Subclass and override any of the four hooks.
+
+    ``batchable``: the hooks compute row by row along the last dimension, so the batched trainer may call them
+    with ``[K, P]`` tensors. Set it to ``False`` in a subclass that indexes single-client tensors.
+    """
+
+    batchable: bool = True
 
     def begin(self, ctx: LocalContext) -> None:
         """Called before the first local step."""
 
-    def gradient(self, ctx: LocalContext, closure: Closure) -> tuple[float, torch.Tensor]:
+    def gradient(self, ctx: LocalContext, closure: Closure) -> tuple[Any, torch.Tensor]:
         """Loss and flat gradient at ``ctx.weights`` on this step's batch."""
         return closure()
 
@@ -108,13 +183,14 @@ class ComposedRule(LocalRule):
 
     def __init__(self, rules: Sequence[LocalRule]) -> None:
         self.rules = list(rules)
+        self.batchable = all(r.batchable for r in self.rules)
 
     def begin(self, ctx: LocalContext) -> None:
         """Each rule's ``begin``."""
         for r in self.rules:
             r.begin(ctx)
 
-    def gradient(self, ctx: LocalContext, closure: Closure) -> tuple[float, torch.Tensor]:
+    def gradient(self, ctx: LocalContext, closure: Closure) -> tuple[Any, torch.Tensor]:
         """The gradient of the last rule that overrides :meth:`LocalRule.gradient`."""
         for r in reversed(self.rules):
             if type(r).gradient is not LocalRule.gradient:
@@ -152,45 +228,107 @@ class SAMRule(LocalRule):
     def __init__(self, rho: float) -> None:
         self.rho = rho
 
-    def gradient(self, ctx: LocalContext, closure: Closure) -> tuple[float, torch.Tensor]:
+    def gradient(self, ctx: LocalContext, closure: Closure) -> tuple[Any, torch.Tensor]:
         """Two evaluations on the same batch: ascent step, then the gradient there."""
         loss, g = closure()
-        eps = self.rho * g / (g.norm() + 1e-12)
+        eps = self.rho * g / (g.norm(dim=-1, keepdim=True) + 1e-12)
         ctx.weights.add_(eps)
         _, g_adv = closure()
         ctx.weights.sub_(eps)
         return loss, g_adv
 
 
-class _FlatOptimizer:
-    """SGD (momentum, weight decay) or Adam on one flat vector, updated in place; fresh each round."""
+class FlatOptimizer:
+    """SGD (momentum, weight decay) or Adam on flat vectors ``[..., P]``, updated in place, with explicit state.
+
+    The state is a dict (``buf`` or ``m``/``v``, and ``t`` the number of steps taken, shaped ``[..., 1]``, when
+    Adam or a per-step schedule needs it; plain SGD has none) that the caller keeps per client, so it persists across rounds (``optimizer_state="persist"``) and checkpoints.
+    The arithmetic follows ``torch.optim.SGD`` / ``torch.optim.Adam``.
+    """
 
     def __init__(self, recipe: LocalRecipe) -> None:
         self.r = recipe
-        self.buf: torch.Tensor | None = None
-        self.m: torch.Tensor | None = None
-        self.v: torch.Tensor | None = None
-        self.t = 0
 
-    def step(self, w: torch.Tensor, g: torch.Tensor, lr: float) -> None:
+    def init_state(self, w: torch.Tensor) -> State:
+        """A fresh state for a vector (or a stack of vectors) shaped like ``w``."""
+        lead = tuple(w.shape[:-1]) + (1,)
+        state: State = {}
+        if self.r.optimizer == "adam" or (self.r.lr_schedule != "constant" and self.r.schedule_unit == "step"):
+            state["t"] = torch.zeros(lead, dtype=torch.float64, device=w.device)
+        if self.r.optimizer == "adam":
+            state["m"] = torch.zeros_like(w)
+            state["v"] = torch.zeros_like(w)
+        elif self.r.momentum:
+            state["buf"] = torch.zeros_like(w)
+        return state
+
+    def lr(self, base: float, state: State, round_idx: int) -> Any:
+        """This step's learning rate: ``base * f(t)`` (a float, or a ``[K, 1]`` tensor for stacked clients)."""
+        r = self.r
+        if r.lr_schedule == "constant":
+            return base
+        if r.schedule_unit == "round":
+            return base * float(r.lr_factor(float(round_idx)))
+        t = state["t"]
+        if t.numel() == 1:
+            return base * float(r.lr_factor(float(t.reshape(-1)[0])))
+        return (base * r.lr_factor(t)).to(torch.float32)
+
+    def step(self, w: torch.Tensor, g: torch.Tensor, lr: Any, state: State) -> None:
+        """One update of ``w`` (in place) with gradient ``g``."""
         r = self.r
         if r.weight_decay:
             g = g + r.weight_decay * w
+        if "t" in state:
+            state["t"] += 1
         if r.optimizer == "sgd":
             if r.momentum:
-                self.buf = g.clone() if self.buf is None else self.buf.mul_(r.momentum).add_(g)
-                g = self.buf
-            w.add_(g, alpha=-lr)
+                g = state["buf"].mul_(r.momentum).add_(g)  # the buffer starts at 0: first step buf = g (torch)
+            _add_scaled(w, g, lr, -1.0)
             return
-        beta1, beta2, eps = 0.9, 0.999, 1e-8
-        self.t += 1
-        self.m = torch.zeros_like(w) if self.m is None else self.m
-        self.v = torch.zeros_like(w) if self.v is None else self.v
-        self.m.mul_(beta1).add_(g, alpha=1 - beta1)
-        self.v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        mhat = self.m / (1 - beta1**self.t)
-        vhat = self.v / (1 - beta2**self.t)
-        w.addcdiv_(mhat, vhat.sqrt().add_(eps), value=-lr)
+        beta1, beta2 = r.betas
+        m, v = state["m"], state["v"]
+        m.mul_(beta1).add_(g, alpha=1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        t = state["t"]
+        bc1 = (1 - torch.pow(torch.full_like(t, beta1), t))
+        bc2_sqrt = (1 - torch.pow(torch.full_like(t, beta2), t)).sqrt()
+        denom = (v.sqrt() / bc2_sqrt.to(v.dtype)).add_(r.eps)
+        if isinstance(lr, torch.Tensor):
+            step_size = (lr.to(torch.float64) / bc1).to(w.dtype)
+        else:
+            step_size = (lr / bc1).to(w.dtype)
+        w.sub_(step_size * m / denom)
+
+
+def _add_scaled(w: torch.Tensor, g: torch.Tensor, lr: Any, sign: float) -> None:
+    if isinstance(lr, torch.Tensor):
+        w.add_(sign * lr.to(w.dtype) * g)
+    else:
+        w.add_(g, alpha=sign * lr)
+
+
+def clip_rows(grad: torch.Tensor, max_norm: float | None) -> torch.Tensor:
+    """Scale each row (last dimension) of ``grad`` down to ``max_norm`` when it is longer."""
+    if max_norm is None:
+        return grad
+    norm = grad.norm(dim=-1, keepdim=True)
+    scale = torch.where(norm > max_norm, max_norm / (norm + 1e-12), torch.ones_like(norm))
+    return grad * scale
+
+
+def rule_step(rule: LocalRule, ctx: LocalContext, closure: Closure, opt: FlatOptimizer, state: State,
+              trainable: torch.Tensor | None, grad_clip: float | None) -> Any:
+    """One local step: the rule's gradient and correction, the frozen mask, clipping, then the optimiser update
+    of ``ctx.weights`` (one client, or ``[K, P]`` stacked clients). Returns the step's loss."""
+    loss, grad = rule.gradient(ctx, closure)
+    grad = rule.correct(ctx, grad)
+    if trainable is not None:
+        grad = grad * trainable
+    grad = clip_rows(grad, grad_clip)
+    with torch.no_grad():
+        opt.step(ctx.weights, grad, ctx.lr, state)
+    return loss
 
 
 def get_batch(dataset: Any, idx: np.ndarray, collate: Callable[[list[Any]], Any] | None = None) -> Any:
@@ -205,6 +343,17 @@ def get_batch(dataset: Any, idx: np.ndarray, collate: Callable[[list[Any]], Any]
     return torch.utils.data.default_collate(items)
 
 
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Move a batch (tensor, tuple/list/dict of tensors) to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
 def batch_plan(num_samples: int, batch_size: int, steps: int, gen: torch.Generator) -> list[np.ndarray]:
     """Index batches for ``steps`` steps over successive seeded permutations (last batch of an epoch may be short)."""
     out: list[np.ndarray] = []
@@ -217,6 +366,26 @@ def batch_plan(num_samples: int, batch_size: int, steps: int, gen: torch.Generat
     return out
 
 
+def client_batches(num_samples: int, recipe: LocalRecipe, steps: int, seed: int, round_idx: int,
+                   client: int) -> list[np.ndarray]:
+    """The batches client ``client`` draws in round ``round_idx``: seeded by ``(seed, round, client)`` only."""
+    gen = torch_generator(seed, "batches", round_idx, client)
+    return batch_plan(num_samples, recipe.batch_size, steps, gen)
+
+
+def wants_context(loss_fn: LossFn) -> bool:
+    """True when ``loss_fn`` takes the client context (a parameter named ``ctx``)."""
+    try:
+        return "ctx" in inspect.signature(loss_fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def loss_value(out: Any) -> torch.Tensor:
+    """The loss tensor of a ``loss_fn`` result (``loss`` or ``(loss, logs)``)."""
+    return out[0] if isinstance(out, tuple) else out
+
+
 @dataclass(frozen=True)
 class LocalResult:
     """Outcome of one client's local update."""
@@ -226,7 +395,7 @@ class LocalResult:
 
 
 class LocalTrainer:
-    """Runs local updates of any client on a shared template module (one architecture, many flat rows)."""
+    """Runs local updates of any client on a shared template module (one architecture, many flat vectors)."""
 
     def __init__(
         self,
@@ -241,47 +410,56 @@ class LocalTrainer:
         self.recipe = recipe
         self.layout = layout
         self.collate = collate
-        self._trainable = None if "frozen" not in layout.roles else 1.0 - layout.mask("frozen")
+        self.takes_ctx = wants_context(loss_fn)
+        self._frozen = "frozen" in layout.roles
 
-    def run(self, ctx: LocalContext, dataset: Any, indices: np.ndarray, rule: LocalRule, seed: int) -> LocalResult:
+    def trainable_mask(self, device: torch.device) -> torch.Tensor | None:
+        """``[P]`` 0/1 mask of the entries that may change (``None``: all)."""
+        if not self._frozen:
+            return None
+        return 1.0 - self.layout.mask("frozen", device=device)
+
+    def run(self, ctx: LocalContext, dataset: Any, indices: np.ndarray, rule: LocalRule, seed: int,
+            opt_state: State | None = None, transform: Callable[[Any], Any] | None = None) -> LocalResult:
         """Train ``ctx.weights`` in place for ``ctx.steps`` steps on ``dataset[indices]``.
 
         Batches come from a generator seeded by ``(seed, round, client)`` only, so the result does not depend on
-        which other clients ran before (the simulator and the Flower adapter agree).
+        which other clients ran before (the simulator, Flower and torch.distributed back-ends agree).
+        ``opt_state`` is the client's optimiser state (updated in place; a fresh one when ``None``).
         """
         if indices.size == 0:
             raise FederatedError(f"client {ctx.client} has no samples")
+        recipe = ctx.recipe or self.recipe
         model = self.model
         bind(model, ctx.weights)
         model.train()
+        ctx.model = model
+        ctx.layout = self.layout
         params = list(model.parameters())
-        gen = torch_generator(seed, "batches", ctx.round_idx, ctx.client)
-        batches = batch_plan(indices.size, self.recipe.batch_size, ctx.steps, gen)
-        opt = _FlatOptimizer(self.recipe)
+        batches = client_batches(indices.size, recipe, int(ctx.steps), seed, ctx.round_idx, int(ctx.client))
+        opt = FlatOptimizer(recipe)
+        state = opt_state if opt_state is not None else opt.init_state(ctx.weights)
+        trainable = self.trainable_mask(ctx.weights.device)
+        device = ctx.weights.device
         rule.begin(ctx)
         losses = []
         for step, local_idx in enumerate(batches):
             ctx.step = step
-            batch = get_batch(dataset, indices[local_idx], self.collate)
+            batch = to_device(get_batch(dataset, indices[local_idx], self.collate), device)
+            if transform is not None:
+                batch = transform(batch)
+            ctx.batch = batch
+            ctx.lr = opt.lr(recipe.lr, state, ctx.round_idx)
 
             def closure(batch: Any = batch) -> tuple[float, torch.Tensor]:
                 model.zero_grad(set_to_none=True)
-                out = self.loss_fn(model, batch)
-                loss = out[0] if isinstance(out, tuple) else out
+                out = self.loss_fn(model, batch, ctx) if self.takes_ctx else self.loss_fn(model, batch)
+                loss = loss_value(out)
                 loss.backward()
                 return float(loss.detach()), flat_grad(params, self.layout.numel)
 
-            loss, grad = rule.gradient(ctx, closure)
-            grad = rule.correct(ctx, grad)
-            if self._trainable is not None:
-                grad = grad * self._trainable
-            if self.recipe.grad_clip is not None:
-                norm = grad.norm()
-                if norm > self.recipe.grad_clip:
-                    grad = grad * (self.recipe.grad_clip / (norm + 1e-12))
-            with torch.no_grad():
-                opt.step(ctx.weights, grad, ctx.lr)
-            losses.append(loss)
+            losses.append(rule_step(rule, ctx, closure, opt, state, trainable, recipe.grad_clip))
         rule.end(ctx)
         model.zero_grad(set_to_none=True)
+        ctx.batch = None
         return LocalResult(float(np.mean(losses)), len(batches))

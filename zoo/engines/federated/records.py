@@ -17,7 +17,11 @@ class RoundRecord:
         bytes_up, bytes_down: bytes sent client -> server (or node -> node) and server -> client this round.
         sim_time_s: simulated wall-clock of the round (0 without a network model).
         loss: mean local training loss of the used clients (NaN when none).
-        metrics: evaluation results when the round was evaluated.
+        metrics: evaluation results when the round was evaluated (with per-client evaluation:
+            ``global/<m>_mean``, ``global/<m>_p10``, ``personal/<m>_mean``, ``personal/<m>_p10``).
+        steps: ``{client: local steps}`` of the used clients (per-client recipes).
+        staleness: ``{client: versions}`` of the used clients (asynchronous runs).
+        client_metrics: ``{client: {"global/<m>": v, "personal/<m>": v}}`` when clients were evaluated.
     """
 
     round: int
@@ -29,6 +33,9 @@ class RoundRecord:
     sim_time_s: float = 0.0
     loss: float = float("nan")
     metrics: dict[str, float] = field(default_factory=dict)
+    steps: dict[int, int] = field(default_factory=dict)
+    staleness: dict[int, int] = field(default_factory=dict)
+    client_metrics: dict[int, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,4 +69,21 @@ class FLHistory:
 
     def to_json(self) -> list[dict[str, Any]]:
         """JSON-able list of the round records."""
-        return [{**asdict(r), "dropped": {str(k): v for k, v in r.dropped.items()}} for r in self.rounds]
+        out = []
+        for r in self.rounds:
+            d = asdict(r)
+            for key in ("dropped", "steps", "staleness", "client_metrics"):
+                d[key] = {str(k): v for k, v in d[key].items()}
+            out.append(d)
+        return out
+
+    @classmethod
+    def from_json(cls, rows: list[dict[str, Any]]) -> FLHistory:
+        """Inverse of :meth:`to_json` (for checkpoints)."""
+        rounds = []
+        for d in rows:
+            d = dict(d)
+            for key in ("dropped", "steps", "staleness", "client_metrics"):
+                d[key] = {int(k): v for k, v in d.get(key, {}).items()}
+            rounds.append(RoundRecord(**d))
+        return cls(rounds)

@@ -2,14 +2,16 @@
 
 Modules, one job each:
 - :mod:`config` (``HubConfig``), :mod:`validation` (repo ids, revisions, paths), :mod:`errors` (Hub-format errors),
-  :mod:`auth` (bearer tokens, signed LFS upload links);
-- :mod:`blobs` (content-addressed files) and :mod:`storage` (repos, commits, trees, refs in SQLite WAL);
+  :mod:`accounts` (users, organisations, scoped tokens), :mod:`auth` (bearer tokens, signed links);
+- :mod:`blobs` (content-addressed files), :mod:`storage` (repos, commits, trees, refs in SQLite WAL),
+  :mod:`gitobj` (git object ids: hub commits are git commits), :mod:`gc` (garbage collection),
+  :mod:`xet` (the Xet protocol: hashing, xorbs, shards, store, CAS routes);
 - :mod:`app` (routing, error rendering, request log), :mod:`context` (shared state, access checks), the routes
-  :mod:`routes_repos`, :mod:`routes_upload`, :mod:`routes_resolve`, and helpers :mod:`http`, :mod:`responses`,
-  :mod:`cards`;
+  :mod:`routes_repos`, :mod:`routes_upload`, :mod:`routes_resolve`, :mod:`routes_git` (git clone), :mod:`web`
+  (pages for people), and helpers :mod:`http`, :mod:`responses`, :mod:`cards`, :mod:`gitattributes`;
 - :mod:`runner` (uvicorn, signals), :mod:`importer` (``zoo hub import``).
 
-Importing this package is cheap; Starlette and uvicorn load only when an app is built. See ``README.md`` here.
+Importing this package is cheap; Starlette and uvicorn load only when an app is built.
 """
 
 from __future__ import annotations

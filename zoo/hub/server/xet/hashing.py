@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import blake3
-
 DATA_KEY = bytes(
     [102, 151, 245, 119, 91, 149, 80, 222, 49, 53, 203, 172, 165, 151, 24, 28,
      157, 228, 33, 16, 155, 235, 43, 88, 180, 208, 176, 75, 147, 173, 242, 41]
@@ -28,7 +26,9 @@ BRANCHING = 4
 
 
 def keyed(key: bytes, data: bytes) -> bytes:
-    """blake3 keyed hash (32 bytes)."""
+    """blake3 keyed hash (32 bytes). (blake3 is imported here: the ``hub`` extra is needed for Xet only.)"""
+    import blake3
+
     return blake3.blake3(data, key=key).digest()
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import lz4.frame
-
 from zoo.hub.server.xet.hashing import chunk_hash, xorb_hash
 
 HEADER = 8
@@ -48,6 +46,8 @@ def ungroup4(data: bytes) -> bytes:
 
 def decompress(scheme: int, payload: bytes, size: int) -> bytes:
     """The uncompressed chunk (``size`` bytes) from its stored payload."""
+    import lz4.frame  # the ``hub`` extra; needed for Xet only
+
     try:
         if scheme == NONE:
             data = payload
