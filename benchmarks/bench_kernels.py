@@ -13,6 +13,11 @@ fraction of the device's peak, and for the matmul-like ops the achieved FLOP/s.
     python benchmarks/bench_kernels.py                       # on a CUDA machine
     python benchmarks/bench_kernels.py --ops mix,l2_topk --repeats 50 --json out.json
     python benchmarks/bench_kernels.py --smoke               # CPU, Triton interpreter, tiny sizes: checks the script
+    python benchmarks/bench_kernels.py --cpu --ops quantile_loss,mean_shift   # CPU, 1 thread: eager vs compile only
+
+``--cpu`` times only the torch reference (eager) and its ``torch.compile`` on the CPU with one thread pinned
+(``torch.set_num_threads(1)``); the fused column stays empty there (Triton kernels run on CUDA; the interpreter is a
+correctness tool, not a speed one), and a ``compile/eager`` line follows each row.
 
 Peak figures default to the H100 SXM (3.35 TB/s HBM3, 495 TFLOP/s dense TF32, 67 TFLOP/s fp32 without tensor
 cores); an H200 (4.8 TB/s), an H100 PCIe (2.0 TB/s) and an A100 80GB (2.0 TB/s) are recognised by name; override with
@@ -178,6 +183,29 @@ def case_geo(dev: torch.device, smoke: bool, compile_: bool) -> Case:
     return Case("geometric_losses fwd+bwd", f"B={b} N={n} T={t} J=24 fp32", runs, min_bytes=4 * frames)
 
 
+def case_quantile_loss(dev: torch.device, smoke: bool, compile_: bool, cpu: bool) -> Case:
+    """QR-GAN's generator loss (pairing "all"): batch m real and m fake samples, N quantiles."""
+    m, n = (3, 4) if smoke else (64, 16) if cpu else (256, 32)
+    real = torch.randn(m, n, device=dev, requires_grad=True)
+    fake = torch.randn(m, n, device=dev, requires_grad=True)
+    taus = (torch.arange(n, device=dev) + 0.5) / n
+    runs = _three_ways("quantile_loss", ops.quantile_loss, ref.quantile_loss, (real, fake, taus), [real, fake],
+                       compile_, pairing="all")
+    # every (target, prediction) pair is visited: m*m*n*n pinball terms, ~4 FLOPs each, forward and backward
+    return Case("quantile_loss fwd+bwd (all pairs)", f"m={m} N=M={n} fp32", runs,
+                min_bytes=4 * m * n * 4, flops=8.0 * m * m * n * n)
+
+
+def case_mean_shift(dev: torch.device, smoke: bool, compile_: bool, cpu: bool, kernel: str) -> Case:
+    """ANC's neuron clustering: one mean-shift step of every neuron vector over all of them (3x3 conv, 64 in)."""
+    s, d = (9, 5) if smoke else (256, 576) if cpu else (4096, 576)
+    points = torch.randn(s, d, device=dev)
+    runs = _three_ways("mean_shift", ops.mean_shift, ref.mean_shift, (points, points, float(d) ** 0.5, kernel),
+                       None, compile_)
+    return Case(f"mean_shift step ({kernel})", f"S=N={s} D={d} fp32", runs, min_bytes=3 * s * d * 4,
+                flops=4.0 * s * s * d)
+
+
 # ----------------------------------------------------------------------------------------------------- timing
 def _time(fn: Fn, dev: torch.device, warmup: int, repeats: int) -> float:
     """Median seconds per call: CUDA events on a GPU, perf_counter on the CPU."""
@@ -214,11 +242,12 @@ def _fmt(seconds: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ops", default="all", help="comma-separated subset: info_nce,l2_topk,group_modulation,"
-                        "mix,rot6d,fk,geo")
+                        "mix,rot6d,fk,geo,quantile_loss,mean_shift")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile column")
     parser.add_argument("--smoke", action="store_true", help="CPU + Triton interpreter, tiny sizes (checks the script)")
+    parser.add_argument("--cpu", action="store_true", help="CPU, one thread: eager vs torch.compile only (no fused)")
     parser.add_argument("--peak-bw", type=float, default=None, help="device peak bandwidth, bytes/s")
     parser.add_argument("--peak-flops", type=float, default=None, help="device peak FLOP/s for the matmul ops")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
@@ -227,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         dev = torch.device("cpu")
         args.repeats, args.warmup = min(args.repeats, 3), 1
+    elif args.cpu:
+        dev = torch.device("cpu")
+        torch.set_num_threads(1)
     elif torch.cuda.is_available():
         dev = torch.device("cuda")
     else:
@@ -242,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         "rot6d": lambda: case_rot6d(dev, args.smoke, compile_),
         "fk": lambda: case_fk(dev, args.smoke, compile_),
         "geo": lambda: case_geo(dev, args.smoke, compile_),
+        "quantile_loss": lambda: case_quantile_loss(dev, args.smoke, compile_, args.cpu),
+        "mean_shift": lambda: [case_mean_shift(dev, args.smoke, compile_, args.cpu, k) for k in ("flat", "gaussian")],
     }
     wanted = list(builders) if args.ops == "all" else [o.strip() for o in args.ops.split(",")]
     unknown = [o for o in wanted if o not in builders]
@@ -259,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     for key in wanted:
         built = builders[key]()
         for case in built if isinstance(built, list) else [built]:
+            if args.cpu:
+                case.runs.pop("fused", None)
             for impl, fn in case.runs.items():
                 try:
                     case.results[impl] = _time(fn, dev, args.warmup, args.repeats)
@@ -271,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
             tf = f"{case.flops / fused / 1e12:13.1f}" if fused and case.flops else "-"
             print(f"| {case.name:34} | {case.size:34} | {_fmt(fused)} | {_fmt(eager)} | {_fmt(comp):>10} "
                   f"| {ratio_e:>11} | {ratio_c:>13} | {bw:>9} | {tf:>13} |")
+            if args.cpu and eager and comp:
+                print(f"  cpu, 1 thread: compile/eager = {comp / eager:.2f}x (no fused kernel on the CPU)")
             records.append({"op": case.name, "size": case.size, "seconds": case.results,
                             "min_bytes": case.min_bytes, "flops": case.flops})
     if args.json:

@@ -127,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
         mem: TrainingMemory = r["mem"]
         base: TrainingMemory | None = results.get(row.baseline, {}).get("mem")
         ratio: Callable[[float, float | None], str] = lambda a, b: f"{a / b:6.3f}" if b else f"{'-':>6}"  # noqa: E731
-        line = (f"{row.label:<17} {r['acc']:8.4f} ± {r['sd']:.4f} {mem.activations / MIB:9.3f}MiB "
+        acc = f"{r['acc']:8.4f} ± {r['sd']:.4f}" if r["acc"] == r["acc"] else f"{'-':>17}"
+        line = (f"{row.label:<17} {acc} {mem.activations / MIB:9.3f}MiB "
                 f"{ratio(mem.activations, base.activations if base else None)} {mem.cpu_total / MIB:7.3f}MiB "
                 f"{ratio(mem.cpu_total, base.cpu_total if base else None)}")
         if cuda:

@@ -31,7 +31,8 @@ What it does (``docs/mutation.md`` explains it for plugin authors):
    process group) and the mutant counts as killed (``timeout``).
 
 Outcome per mutant: ``killed`` (a test failed or errored), ``timeout`` (killed), ``survived`` (every selected
-test passed), ``uncovered`` (survived: no test runs the line) or ``invalid`` (did not compile; not counted).
+test passed), ``uncovered`` (survived: no test runs the line), ``invalid`` (did not compile) or ``error`` (a
+selected test no longer exists: tests were renamed after the baseline); the last two are not counted.
 The score is killed / (killed + survived + uncovered).
 """
 from __future__ import annotations
@@ -113,6 +114,24 @@ DEFAULTS: dict[str, dict[str, list[str]]] = {
         "modules": ["plugins/sac/model.py::LowRankBilinearAttention,JointHead,ResidualHead,SACModel.forward,fuse",
                     "plugins/sac/losses.py", "plugins/sac/dropping.py"],
         "tests": ["plugins/sac/tests"],
+    },
+    "anmmf": {  # the multiplicative updates and the objective (Eq. 5, 11, 14)
+        "modules": ["plugins/anmmf/losses.py::update_u,update_v,objective,hsic_linear,diversity_kernel,centering"],
+        "tests": ["plugins/anmmf/tests"],
+    },
+    "emmf": {"modules": ["plugins/emmf/losses.py"], "tests": ["plugins/emmf/tests"]},
+    "fpsora": {"modules": ["plugins/fpsora/losses.py"], "tests": ["plugins/fpsora/tests"]},
+    "hybrid_hgcn": {"modules": ["plugins/hybrid_hgcn/model.py"], "tests": ["plugins/hybrid_hgcn/tests"]},
+    "anc": {  # neuron vectors, mean-shift clustering and the merge
+        "modules": ["plugins/anc/compress.py::cluster_neurons,merged_weights,sum_inputs,neuron_vectors,"
+                    "fold_batch_norm"],
+        "tests": ["plugins/anc/tests"],
+    },
+    "sarg": {
+        "modules": ["plugins/sarg/losses.py",
+                    "plugins/sarg/model.py::relation_graph,extract_subgraph,top_rank,RelationBranch.forward,"
+                    "SARG.scene,SARG.forward"],
+        "tests": ["plugins/sarg/tests"],
     },
 }
 
@@ -227,11 +246,11 @@ class _Scanner:
             active = True
         if isinstance(node, (ast.Raise, ast.Assert, ast.JoinedStr, ast.Import, ast.ImportFrom)):
             return
+        if _is_silent_call(node) or _is_log_statement(node) or self._pragma(node):
+            return
         if isinstance(node, (ast.AnnAssign,)):
             if node.value is not None:
                 self.scan(node.value, qual, active)
-            return
-        if _is_silent_call(node) or _is_log_statement(node) or self._pragma(node):
             return
         if isinstance(node, ast.If) and _is_guard(node):
             return
@@ -551,12 +570,46 @@ class Baseline:
 
 
 EXTRA_ARGS: list[str] = []  # --pytest-args, for every run
+ALSO: list[str] = []  # --also: tests run first for every mutant (e.g. tests written after a cached baseline)
 
 
 def pytest_args(tests: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
     """The pytest command line of every run (quiet, stop at the first failure, no cache, no warnings summary)."""
     return [*tests, "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore", *EXTRA_ARGS,
             *extra]
+
+
+BASELINES = Path(tempfile.gettempdir()) / "zoo-mutation-baselines"
+
+
+def _fingerprint(files: set[str], tests: Sequence[str]) -> str:
+    """Hash of the mutated files' sources, the test selection and the extra pytest arguments."""
+    import hashlib
+
+    h = hashlib.sha256(json.dumps([sorted(tests), EXTRA_ARGS]).encode())
+    for f in sorted(files):
+        h.update(Path(f).read_bytes())
+    return h.hexdigest()
+
+
+def load_baseline(name: str, files: set[str], tests: Sequence[str]) -> Baseline | None:
+    """The cached baseline of an earlier run with the same module sources and tests (``--reuse-baseline``)."""
+    path = BASELINES / f"{name}.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    if data.get("fingerprint") != _fingerprint(files, tests):
+        return None
+    return Baseline({k: set(v) for k, v in data["hits"].items()}, data["durations"],
+                    {k: set(v) for k, v in data["shared"].items()}, data["order"], data["seconds"])
+
+
+def save_baseline(name: str, files: set[str], tests: Sequence[str], b: Baseline) -> None:
+    BASELINES.mkdir(parents=True, exist_ok=True)
+    (BASELINES / f"{name}.json").write_text(json.dumps({
+        "fingerprint": _fingerprint(files, tests), "hits": {k: sorted(v) for k, v in b.hits.items()},
+        "durations": b.durations, "shared": {k: sorted(v) for k, v in b.shared.items()}, "order": b.order,
+        "seconds": b.seconds}))
 
 
 def run_baseline(files: set[str], tests: Sequence[str], log: Path) -> Baseline:
@@ -588,7 +641,7 @@ def run_baseline(files: set[str], tests: Sequence[str], log: Path) -> Baseline:
 @dataclasses.dataclass
 class Outcome:
     mutant: Mutant
-    status: str  # killed | timeout | survived | uncovered | invalid
+    status: str  # killed | timeout | survived | uncovered | invalid | error
     seconds: float
     tests: int
 
@@ -601,9 +654,9 @@ def run_mutant(mutant: Mutant, baseline: Baseline, all_tests: Sequence[str], log
     except (SyntaxError, ValueError, TypeError):
         return Outcome(mutant, "invalid", 0.0, 0)
     tests = baseline.tests_for(mutant)
-    if tests == []:
+    if tests == [] and not ALSO:
         return Outcome(mutant, "uncovered", 0.0, 0)
-    selected = list(all_tests) if tests is None else tests
+    selected = list(all_tests) if tests is None else [*ALSO, *tests]
     expected = baseline.seconds if tests is None else sum(baseline.durations.get(t, 1.0) for t in tests)
     limit = timeout if timeout is not None else per_test_factor * expected + 60.0
     finder = _MutantFinder(mutant.module, code_obj, str(ROOT / mutant.path))
@@ -612,44 +665,72 @@ def run_mutant(mutant: Mutant, baseline: Baseline, all_tests: Sequence[str], log
         return Outcome(mutant, "timeout", seconds, len(selected))
     if code == 0:
         return Outcome(mutant, "survived", seconds, len(selected))
-    if code == 5:  # no tests collected: the selection is wrong, not the mutant
-        return Outcome(mutant, "survived", seconds, 0)
+    if code in (4, 5):  # a selected test no longer exists / nothing collected: the selection is stale
+        return Outcome(mutant, "error", seconds, 0)
     return Outcome(mutant, "killed", seconds, len(selected))
 
 
 # ==================================================================================================== CLI
-def _preload(names: Iterable[str]) -> None:
-    """Import heavy third-party packages once in the parent, so every forked child starts with them loaded."""
+def _preload(names: Iterable[str], targets: Iterable[str] = ()) -> None:
+    """Import heavy packages (and zoo's core, with the plugin declarations) once in the parent, so every forked
+    child starts with them loaded. A module to be mutated must still be imported fresh in each child: if the
+    preloading imported one, every module imported from that point on is dropped again (they may hold references
+    to it; ``sys.modules`` keeps import order)."""
+    before = list(sys.modules)
     for name in names:
         try:
-            __import__(name)
-        except ImportError:
+            if name == "zoo.discovery":
+                import zoo.discovery
+
+                zoo.discovery.plugins()  # imports every plugin's declaration (never a mutated module)
+            elif name == "timm":
+                from zoo.compat import import_timm
+
+                import_timm()
+            else:
+                __import__(name)
+        except Exception:  # noqa: BLE001 - preloading is an optimisation only
             pass
+    loaded = [m for m in sys.modules if m not in set(before)]
+    wanted = set(targets)
+    first = next((i for i, m in enumerate(loaded) if m in wanted), None)
+    if first is not None:
+        for name in loaded[first:]:
+            sys.modules.pop(name, None)
 
 
 def score(outcomes: Sequence[Outcome]) -> tuple[int, int, int, int]:
-    """(tried, killed, survived, invalid); timeouts count as killed, uncovered as survived."""
-    valid = [o for o in outcomes if o.status != "invalid"]
+    """(tried, killed, survived, not counted); timeouts count as killed, uncovered as survived; invalid mutants
+    and errors (a stale test selection: tests renamed since the baseline) are not counted."""
+    valid = [o for o in outcomes if o.status not in ("invalid", "error")]
     killed = sum(o.status in ("killed", "timeout") for o in valid)
     return len(valid), killed, len(valid) - killed, len(outcomes) - len(valid)
 
 
 def run_plugin(name: str, modules: Sequence[str], tests: Sequence[str], *, timeout: float | None,
-               only: str | None, limit: int | None, quiet: bool) -> list[Outcome]:
+               only: str | None, limit: int | None, quiet: bool, rerun: set[str] | None = None,
+               reuse: bool = False) -> list[Outcome]:
     """All mutants of ``modules`` against ``tests``; prints progress, returns the outcomes."""
     mutants: list[Mutant] = []
     for spec in modules:
         path, selected = parse_target(spec)
         mutants += find_mutants(path, selected)
+    all_files = {str(ROOT / m.path) for m in mutants}
     if only:
         mutants = [m for m in mutants if only in m.key or only == m.function]
+    if rerun is not None:  # matched by what the mutant is, not where: edits since then may shift the lines
+        mutants = [m for m in mutants if json.dumps([m.path, m.function, m.op, m.before, m.after]) in rerun]
     if limit is not None:
         mutants = mutants[:limit]
-    files = {str(ROOT / m.path) for m in mutants}
     log = Path(tempfile.gettempdir()) / f"zoo-mutation-{name}-{os.getpid()}.log"
-    print(f"== {name}: {len(mutants)} mutants in {len(files)} file(s); baseline run of {' '.join(tests)} ...",
+    print(f"== {name}: {len(mutants)} mutants in {len(all_files)} file(s); baseline run of {' '.join(tests)} ...",
           flush=True)
-    baseline = run_baseline(files, tests, log)
+    baseline = load_baseline(name, all_files, tests) if reuse else None
+    if baseline is None:
+        baseline = run_baseline(all_files, tests, log)
+        save_baseline(name, all_files, tests, baseline)
+    else:
+        print("   (baseline reused from an earlier run of the same sources)", flush=True)
     print(f"   baseline: {len(baseline.order)} tests pass in {baseline.seconds:.0f} s", flush=True)
     outcomes = []
     for i, mutant in enumerate(mutants, 1):
@@ -698,12 +779,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--quiet", action="store_true", help="print only survivors while running")
     parser.add_argument("--json", help="write every outcome to this file")
-    parser.add_argument("--preload", nargs="*", default=["numpy", "torch", "scipy", "sklearn", "pytest"],
-                        help="packages imported once before forking")
+    parser.add_argument("--rerun", help="a --json file of an earlier run: run only its survivors (and errors) again")
+    parser.add_argument("--reuse-baseline", action="store_true",
+                        help="reuse the cached baseline of an earlier run when the mutated sources are unchanged")
+    parser.add_argument("--also", nargs="+", default=[], help="tests run first for every mutant (e.g. tests "
+                        "added since the cached baseline)")
+    parser.add_argument("--preload", nargs="*",
+                        default=["numpy", "torch", "scipy", "sklearn", "pytest", "timm", "zoo", "zoo.api",
+                                 "zoo.engines.trainer", "zoo.kernels.ops", "zoo.discovery"],
+                        help="modules imported once before forking (never the mutated ones)")
     args = parser.parse_args(argv)
     import shlex
 
     EXTRA_ARGS[:] = shlex.split(args.pytest_args)
+    ALSO[:] = args.also
+    rerun: set[str] | None = None
+    if args.rerun:
+        previous = json.loads(Path(args.rerun).read_text())
+        rerun = {json.dumps([o["path"], o["function"], o["op"], o["before"], o["after"]])
+                 for outs in previous.values() for o in outs if o["status"] in ("survived", "uncovered", "error")}
     os.chdir(ROOT)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     results: dict[str, tuple[Sequence[str], list[Outcome]]] = {}
@@ -720,9 +814,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"{m.key}  [{m.function}]  {m.before!r} -> {m.after!r}")
             continue
         if not results:
-            _preload(args.preload)
+            targets = [module_name(parse_target(spec)[0]) for d in ([modules] if args.modules else
+                       [DEFAULTS.get(n, {}).get("modules", []) for n in args.plugins]) for spec in d]
+            _preload(args.preload, targets)
         results[name] = (modules, run_plugin(name, modules, tests, timeout=args.timeout, only=args.only,
-                                             limit=args.limit, quiet=args.quiet))
+                                             limit=args.limit, quiet=args.quiet, rerun=rerun,
+                                             reuse=args.reuse_baseline))
     if results:
         print_report(results)
         if args.json:

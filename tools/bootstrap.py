@@ -8,7 +8,8 @@ zoo with the ``demo`` extra (what the main job needs: no Triton, no Ray); ``test
 library some test needs, Triton for the kernel parity tests and Flower with Ray included) plus the example plugin.
 An environment is reinstalled only when ``pyproject.toml``, ``setup.py``, ``constraints.txt`` or the example
 plugin's metadata change, or when ``test`` needs more than ``demo`` installed. Extra arguments after the command
-are passed on (``test -k hub``, ``demo --all``).
+are passed on (``test -k hub``, ``test -n 0`` for one process, ``demo --all``). The tests run on two
+pytest-xdist workers by default.
 """
 from __future__ import annotations
 
@@ -78,7 +79,9 @@ def main(argv: list[str]) -> int:
         cmd = [str(_python()), "-m", "zoo", "demo", *argv[1:]]
     else:
         env.setdefault("ZOO_STRICT_PLUGINS", "1")
-        cmd = [str(_python()), "-m", "pytest", "-q", "-p", "no:cacheprovider", *argv[1:]]
+        # two pytest-xdist workers (the suite is xdist-safe: temp folders from tmp_path, hubs on free ports);
+        # a later `-n N` among the extra arguments wins, `-n 0` runs in one process
+        cmd = [str(_python()), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", *argv[1:]]
     print("+", " ".join(cmd), flush=True)
     return subprocess.run(cmd, cwd=ROOT, env=env).returncode
 

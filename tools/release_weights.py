@@ -11,12 +11,14 @@ What one release does:
    same command gives bitwise-identical weights on the same machine);
 2. evaluates the trained weights on the test split of ``D`` (seeded) and writes the release folder
    ``zoo/weights/shipped/<method>-<variant>.<tag>/`` (``config.json``, ``model.safetensors``, ``README.md`` card
-   with the metrics and the command) in one atomic swap;
+   with the metrics and the command), staged beside the old one and swapped in only after steps 3 and 4;
 3. imports that folder into two fresh hubs with the fixed release metadata (:mod:`zoo.weights.shipped`) and checks
    both give the same commit id: that id is the revision every hub seeded with ``zoo hub import --all-shipped``
    serves;
 4. writes the weight record (repo, revision, file, sha256, size, licence, metrics with their dataset, command) into
-   the method's entry of ``registry.yaml`` (replacing the record of the same variant and tag);
+   the method's entry of ``registry.yaml`` (replacing the record of the same variant and tag; the file is
+   rewritten atomically and every other line of it is kept byte for byte), and updates the revision the README
+   shows for that repo;
 5. loads ``<method>-<variant>.<tag>`` the way a user would (no hub configured: the shipped copy, verified) and
    checks the recorded metrics come back exactly;
 6. checks all shipped weights together stay under the budget (50 MB).
@@ -27,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -68,6 +69,33 @@ RECIPES: dict[str, Release] = {
     "auglocal": Release(data="digits", steps=200),
     "man": Release(data="digits", steps=200),
     "dgl": Release(data="digits", steps=200),
+    "anmmf": Release(data="digits"),
+    "fpsora": Release(data="digits"),
+    "hybridhgcn": Release(data="karate"),
+    "emmf": Release(),
+    "anc-neuron-clustering": Release(data="digits"),
+    "sarg": Release(),
+    "tpsgd": Release(data="digits", steps=600),
+    "forwardgnn": Release(data="karate", steps=100),
+    "nhl": Release(data="digits"),
+    "log-pbcd": Release(data="digits", steps=60),
+    "fgsmpr-at": Release(data="digits", steps=300),
+    "icce-loss": Release(data="digits", steps=220),
+    "mai-fgplm": Release(data="digits", steps=300),
+    "objectness-regularization": Release(steps=600),
+    "lista-msn": Release(steps=200),
+    "invics": Release(data="natural", steps=40),
+    "fdnet": Release(data="digits", steps=400),
+    "qr-gan": Release(data="mixture", steps=3000),
+    "dist-cam": Release(data="placed-digits", steps=600),
+    "cetransformer": Release(data="ihdp-like", steps=400),
+    "dolg": Release(steps=200),
+    "cfcd": Release(steps=210),
+    "dcal": Release(steps=150),
+    "gabor-texture-features-for-fine-grained-recognition": Release(steps=150),
+    "bevplace": Release(steps=60),
+    "glscl": Release(steps=200),
+    "prao-occluded-re-id": Release(steps=350),
 }
 
 
@@ -121,16 +149,6 @@ def train(method: str, release: Release, out: Path) -> str:
     if code != 0:
         raise SystemExit(f"zoo train exited {code}")
     return str(json.loads((out / "config.json").read_text())["training"]["command"])
-
-
-def write_folder(model: Any, folder: Path, *, metrics: Mapping[str, Mapping[str, float]], repo: str,
-                 command: str, training: Mapping[str, Any]) -> None:
-    """Write the release folder in one swap (a failed release leaves the previous one in place)."""
-    import zoo
-    from zoo.io import atomic_directory
-
-    with atomic_directory(folder) as tmp:
-        zoo.save(model, tmp, metrics=metrics, repo_id=repo, command=command, training=training)
 
 
 def commit_of(folder: Path, repo: str, name: str) -> str:
@@ -202,6 +220,19 @@ def write_registry(method: str, record: Mapping[str, Any]) -> None:
     atomic_write_text(path, new)
 
 
+def update_readme(repo: str, revision: str) -> bool:
+    """Replace the revision printed after ``repo`` in the README (``zoo/sac-tiny.digits@<40 hex>``) by the new one;
+    returns whether the README changed (tests/test_readme.py checks the README shows the recorded revisions)."""
+    from zoo.io import atomic_write_text
+
+    path = ROOT / "README.md"
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(rf"({re.escape(repo)}[@ ])[0-9a-f]{{40}}", rf"\g<1>{revision}", text)
+    if new != text:
+        atomic_write_text(path, new)
+    return new != text
+
+
 # ----------------------------------------------------------------------------------------------- one release
 
 
@@ -229,25 +260,32 @@ def release(method: str, recipe: Release, *, tag: str | None = None) -> dict[str
 
         with seeded(0):
             metrics = plain_metrics(zoo.evaluate(loaded.model, zoo.make_data(loaded.model, recipe.data, "test")))
-        write_folder(loaded.model, folder, metrics={recipe.data: metrics}, repo=repo, command=command,
-                     training=training)
-    revision = commit_of(folder, repo, name)
-    weights = folder / shipped.WEIGHTS_FILE
-    from zoo.weights.integrity import hash_file
+        from zoo.io import atomic_directory
+        from zoo.weights.integrity import hash_file
 
-    record = {
-        "tag": tag,
-        "variant": recipe.variant,
-        "repo": repo,
-        "revision": revision,
-        "file": shipped.WEIGHTS_FILE,
-        "sha256": hash_file(weights)["sha256"],
-        "size": weights.stat().st_size,
-        "license": resolved.spec.license,
-        "metrics": {recipe.data: metrics},
-        "command": command,
-    }
-    write_registry(method, record)
+        # The new folder is staged beside the old one; its revision is derived and the method's record written
+        # while it is staged, and only then is it swapped in: a failure at any step leaves the previous folder and
+        # record in place (other methods' folders and records are never touched).
+        with atomic_directory(folder) as staged:
+            zoo.save(loaded.model, staged, metrics={recipe.data: metrics}, repo_id=repo, command=command,
+                     training=training)
+            revision = commit_of(staged, repo, name)
+            weights = staged / shipped.WEIGHTS_FILE
+            record = {
+                "tag": tag,
+                "variant": recipe.variant,
+                "repo": repo,
+                "revision": revision,
+                "file": shipped.WEIGHTS_FILE,
+                "sha256": hash_file(weights)["sha256"],
+                "size": weights.stat().st_size,
+                "license": resolved.spec.license,
+                "metrics": {recipe.data: metrics},
+                "command": command,
+            }
+            write_registry(method, record)
+    if update_readme(repo, revision):
+        log(f"README.md now shows {repo}@{revision}")
     again = evaluate_release(name, recipe.data)
     if again != metrics:
         raise SystemExit(f"{name}: loading the shipped weights gave {again}, not the recorded {metrics}")

@@ -6,7 +6,9 @@ them) are read through small functions rather than frozen at import time.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 #: Entry-point group through which plugins (built-in and third-party) are discovered.
@@ -197,6 +199,29 @@ def apply_num_threads() -> int | None:
         os.environ["OMP_NUM_THREADS"] = str(count)
         os.environ.setdefault("MKL_NUM_THREADS", str(count))
     return count
+
+
+@contextlib.contextmanager
+def num_threads_applied() -> Iterator[int | None]:
+    """:func:`apply_num_threads` for one block (one zoo command run in-process: tests, tools), then put back what it
+    changed: torch's thread count when torch was already imported, ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``
+    otherwise, so that calling ``zoo.cli.main`` does not change the threads of the code that runs after it (a torch
+    imported inside the block keeps the count it started with)."""
+    import sys
+
+    saved_env = {key: os.environ.get(key) for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    torch = sys.modules.get("torch")
+    saved_threads = torch.get_num_threads() if torch is not None else None
+    try:
+        yield apply_num_threads()
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        if torch is not None and saved_threads is not None and torch.get_num_threads() != saved_threads:
+            torch.set_num_threads(saved_threads)
 
 
 def setting_text(name: str) -> str:

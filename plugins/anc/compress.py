@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-from zoo.clustering import kmeans, mean_shift
+from zoo.clustering import estimate_bandwidth, kmeans, mean_shift
 from zoo.errors import ConfigError
 from zoo_plugins.anc.config import ANCConfig
 from zoo_plugins.anc.model import ANCNet
@@ -76,7 +76,10 @@ def cluster_neurons(vectors: torch.Tensor, config: ANCConfig, num_clusters: int 
             raise ConfigError("the k-means baseline needs a number of clusters per layer")
         r = kmeans(x, num_clusters, n_init=3, seed=0)
         return r.labels, r.centers, float("nan")
-    r = mean_shift(x, config.bandwidth, kernel=config.kernel, quantile=config.quantile)
+    bandwidth = config.bandwidth
+    if bandwidth is None:  # scikit-learn's estimate, counting at least one neighbour besides the neuron itself
+        bandwidth = estimate_bandwidth(x, max(config.quantile, 2.0 / x.shape[0]))
+    r = mean_shift(x, bandwidth, kernel=config.kernel)
     return r.labels, r.centers, r.bandwidth
 
 

@@ -8,7 +8,7 @@ plugin = Plugin(Method(
     task="retrieval (LiDAR place recognition)",
     title="BEVPlace",
     paper="https://arxiv.org/abs/2302.14325",
-    license="Apache-2.0",
+    license="MIT",
     variants=[
         Variant("tiny", f"{_P}.config:tiny", "31 x 31 BEV (12 m, 0.8 m cells), 8 rotations x 1 scale, 32-d local "
                 "features, 8-cluster NetVLAD"),

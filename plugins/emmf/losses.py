@@ -35,4 +35,5 @@ def autoencoder_loss(views: Sequence[torch.Tensor], recon: Sequence[torch.Tensor
     """Eq. 9: ``L_1 = L_R + lambda_d L_RD``, with both terms logged."""
     l_r = reconstruction_loss(views, recon, dist)
     l_rd = generator_loss(fake_logits) if lambda_d else torch.zeros((), device=l_r.device)
-    return l_r + lambda_d * l_rd, {"l_r": float(l_r.detach()), "l_rd": float(l_rd.detach())}
+    logs = {"l_r": float(l_r.detach()), "l_rd": float(l_rd.detach())}  # pragma: no mutate (logging only)
+    return l_r + lambda_d * l_rd, logs

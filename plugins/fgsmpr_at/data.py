@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from zoo.data.digits import DigitsDataset, load_digits_split
+from zoo.data.digits import DigitsDataset, load_digits_resized
 from zoo.errors import ConfigError
 from zoo_plugins.fgsmpr_at.config import FGSMPRConfig
 
@@ -16,16 +15,9 @@ def make_data(config: FGSMPRConfig, source: str, split: str) -> DigitsDataset:
     if source not in SOURCES:
         raise ConfigError(f"fgsmpr-at: unknown data source {source!r}; expected one of {', '.join(SOURCES)} "
                           "(MNIST / CIFAR-10 are not bundled)")
-    data = load_digits_split(split)
-    images = data.images
-    if config.image_size != images.shape[-1]:
-        images = F.interpolate(images, size=(config.image_size, config.image_size), mode="bilinear",
-                               align_corners=False).clamp(0, 1)
-    if config.in_channels != 1:
-        images = images.expand(-1, config.in_channels, -1, -1).contiguous()
     if config.num_classes != 10:
         raise ConfigError(f"digits has 10 classes; the variant has num_classes={config.num_classes}")
-    return DigitsDataset(images, data.labels, split)
+    return load_digits_resized(split, config.image_size, config.in_channels)
 
 
 def tensors(data: object) -> tuple[torch.Tensor, torch.Tensor]:

@@ -35,8 +35,7 @@ def main() -> None:
         accs, mb = [], 0.0
         for seed in args.seeds:
             cfg = replace(zoo.get_config(f"{method}-tiny"), seed=seed)
-            torch.manual_seed(seed)
-            sim = make_simulator(zoo.build(f"{method}-tiny"), train, cfg, test)
+            sim = make_simulator(zoo.build(f"{method}-tiny", seed=seed), train, cfg, test)
             hist = sim.run(args.rounds, eval_every=args.rounds)
             accs.append(hist.rounds[-1].metrics["accuracy"])
             mb = hist.total_bytes / args.rounds / 1e6

@@ -51,7 +51,9 @@ def embed(x: torch.Tensor, config: FPSORAConfig, max_iter: int | None = None) ->
     y0 = xc @ p0
     iters = config.max_iter if max_iter is None else max_iter
     y, history = fpsora_iterations(y0, nbrs, lap_a, iters, config.tol, config.eps, config.rcond)
-    projection = torch.linalg.lstsq(xc, y).solution  # P = (X^T)^+ Y (Eq. 13), exact when p >= n
+    # P = (X^T)^+ Y (Eq. 13), exact when p >= n; gelsd (SVD) because X is often rank-deficient (constant pixels),
+    # where this torch's default lstsq driver silently returns zeros
+    projection = torch.linalg.lstsq(xc, y, driver="gelsd").solution
     return Embedding(y, y0, projection, mean, history)
 
 

@@ -1,8 +1,9 @@
 """Texture-defined synthetic classes: the class is only in a fine texture, never in colour or shape.
 
 Each 32 px image has a random smooth colour background and a random-coloured patch at a random place; inside
-the patch, a low-contrast grating whose orientation (4 by default) and spatial frequency (cycles per pixel,
-fine: 0.3 and 0.42 by default) make the class (``orientations x frequencies`` = 8 classes), plus pixel noise. A CNN whose stem downsamples early
+the patch, a low-contrast grating whose orientation (4 by default) and spatial frequency (cycles per
+pixel, fine: 0.3 and 0.42 by default) make the class (``orientations x frequencies`` = 8 classes), plus
+pixel noise. A CNN whose stem downsamples early
 sees these frequencies aliased; a texture filter on the zoomed region sees them directly.
 """
 from __future__ import annotations
@@ -58,4 +59,5 @@ def make_data(config: object, source: str, split: str) -> TextureImages:
     if source != "synthetic":
         raise DataError(f"data source {source!r} is not available: only 'synthetic' textures are generated here")
     n = config.train_size if split == "train" else config.test_size  # type: ignore[attr-defined]
-    return make_textures(n, seed=0 if split == "train" else 1, size=config.image_size)  # type: ignore[attr-defined]
+    seed = 0 if split == "train" else 1
+    return make_textures(n, seed=seed, size=config.image_size)  # type: ignore[attr-defined]

@@ -50,12 +50,13 @@ class GaborBank(nn.Module):
         self.raw_bandwidth = nn.Parameter(torch.zeros(n))
         self.raw_aspect = nn.Parameter(torch.zeros(n))
         self.raw_phase = nn.Parameter(torch.zeros(n))
-        self.register_buffer("slot", (torch.arange(n) % orientations).float() * math.pi / orientations)
+        self.register_buffer("slot", (torch.arange(n) % orientations).float() * math.pi / orientations,
+                             persistent=False)
         half = kernel_size // 2
         axis = torch.arange(-half, half + 1, dtype=torch.float32)
         yy, xx = torch.meshgrid(axis, axis, indexing="ij")
-        self.register_buffer("xx", xx)
-        self.register_buffer("yy", yy)
+        self.register_buffer("xx", xx.contiguous(), persistent=False)  # the kernel's pixel grid
+        self.register_buffer("yy", yy.contiguous(), persistent=False)
 
     def parameters_in_range(self) -> dict[str, torch.Tensor]:
         """The constrained parameters: theta, wavelength, bandwidth, sigma, aspect (gamma), phase (psi)."""

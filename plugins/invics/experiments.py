@@ -4,7 +4,7 @@ is the paper's), fewer phases / channels and far fewer steps. Each ratio trains 
 seed; PSNR is on the three held-out test images (camera = Set11's cameraman, astronaut, coffee; 264x264 centre
 crops). ``PSNR Phi^T y`` is the initial estimate alone, before the recovery phases.
 
-    python -m zoo_plugins.invics.experiments --phases 5 --channels 16 --steps 300
+    python -m zoo_plugins.invics.experiments --phases 3 --channels 8 --steps 100 --batch 8 --ratios 0.04 0.1 0.25 0.5
 """
 from __future__ import annotations
 

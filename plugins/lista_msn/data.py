@@ -50,7 +50,13 @@ def _standardise(images: torch.Tensor) -> torch.Tensor:
 
 @lru_cache(maxsize=4)
 def _signals(key: tuple) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(D, x_train, x_test)`` in float64 (cheap: no solver)."""
+    """``(D, x_train, x_test)`` in float64 (cheap: no solver), always real CPU tensors: the result is cached, and a
+    first call under ``torch.device("meta")`` (zoo.load builds models on meta) must not cache meta tensors."""
+    with torch.device("cpu"):
+        return _make_signals(key)
+
+
+def _make_signals(key: tuple) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     n, m, _, kind, normalize, n_train, n_test, _, seed = key
     g = torch.Generator().manual_seed(seed)
     if kind == "gaussian":

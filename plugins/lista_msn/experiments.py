@@ -5,7 +5,7 @@ depth K on the same data from the same ISTA initialisation, and evaluated on the
 prediction error ``mean 1/2 ||x - D z||^2`` (the paper's), function value error ``F(z) - F(z*)``, code NMSE (dB)
 against the LASSO solution, and sparsity (fraction of zeros; Table 1 compares h_eps on / off).
 
-    python -m zoo_plugins.lista_msn.experiments --layers 1 2 5 10 --n-train 10000 --epochs 10
+    python -m zoo_plugins.lista_msn.experiments --layers 2 5 10 --n-train 4000 --n-test 1000 --fista-iters 500
 """
 from __future__ import annotations
 
@@ -39,10 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--iterations", type=int, nargs="+", default=[2, 5, 10, 20, 50, 100])
     parser.add_argument("--dictionary", default="gaussian", choices=["gaussian", "digits"])
+    parser.add_argument("--fista-iters", type=int, default=1000, help="FISTA steps for the target codes")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     base = replace(paper(), n_train=args.n_train, n_test=args.n_test, epochs=args.epochs, lr=args.lr,
-                   dictionary=args.dictionary)
+                   dictionary=args.dictionary, fista_iters=args.fista_iters)
     source = "synthetic" if args.dictionary == "gaussian" else "digits"
     start = time.perf_counter()
     train_set, test = make_data(base, source, "train"), make_data(base, source, "test")

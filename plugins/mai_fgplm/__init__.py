@@ -3,7 +3,10 @@ Adam-iterative attack with a piecewise-linear squash, gradient regularisation an
 NI, TI and DI (NI-TI-DI-MAILM). Declaration only; see README.md."""
 from zoo.plugin import Input, Method, Option, Plugin, Variant
 
-from zoo_plugins.mai_fgplm.config import ATTACKS
+#: The paper's attacks (Table 1 names). Declared here, not in config.py, so that the declaration imports no
+#: submodule of the plugin (``import zoo`` stays light); config.py re-exports it.
+ATTACKS: tuple[str, ...] = ("ni-ti-di-mailm", "ti-di-mailm", "mai-fgplm", "ni-ti-di-aitm", "ti-di-aitm",
+                            "ni-ti-dim", "ti-dim")
 
 _P = "zoo_plugins.mai_fgplm"
 

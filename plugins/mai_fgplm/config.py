@@ -4,9 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from zoo.errors import ConfigError
+from zoo_plugins.mai_fgplm import ATTACKS
 
-ATTACKS: tuple[str, ...] = ("ni-ti-di-mailm", "ti-di-mailm", "mai-fgplm", "ni-ti-di-aitm", "ti-di-aitm",
-                            "ni-ti-dim", "ti-dim")
+__all__ = ["ATTACKS", "MAIConfig", "PAPER_SOURCES", "paper", "single", "tiny"]
 #: The white-box source models of the paper (timm names): Inc-v3, Inc-v4, IncRes-v2, ResNet-v2-101.
 PAPER_SOURCES: tuple[str, ...] = ("inception_v3", "inception_v4", "inception_resnet_v2", "resnetv2_101")
 

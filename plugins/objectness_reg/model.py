@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from collections.abc import Iterator
 from typing import Any
 
@@ -83,15 +84,17 @@ class Detector(nn.Module):
         self.net.head = DefendedHead(self.net.head, ObjectnessRegularization(config.r, config.b))
 
     @contextlib.contextmanager
-    def defended(self, on: bool = True) -> Iterator[Detector]:
-        """Switch the defence on (or off) inside the block."""
+    def defended(self, on: bool = True, eps: float | None = None) -> Iterator[Detector]:
+        """Switch the defence on (or off) inside the block; ``eps`` overrides the config's epsilon there."""
         head = self.net.head
-        before = head.defence
+        before = (head.defence, head.regularization.b)
         head.defence = on
+        if eps is not None:
+            head.regularization.b = replace(self.config, eps=eps).b
         try:
             yield self
         finally:
-            head.defence = before
+            head.defence, head.regularization.b = before
 
     def forward(self, images: list[torch.Tensor] | torch.Tensor, targets: list[dict[str, torch.Tensor]] | None = None) -> Any:
         """torchvision's RetinaNet forward on a list (or batch) of ``[3, H, W]`` images in [0, 1]."""

@@ -29,6 +29,12 @@ def keypoint_heatmaps(keypoints: torch.Tensor, visible: torch.Tensor, size: tupl
     return maps * visible[..., None, None]
 
 
+def pose_pooling(features: torch.Tensor, heatmaps: torch.Tensor) -> torch.Tensor:
+    """``F_l = GAP(G (x) H)``: (B, C, h, w) features broadcast against (B, K, h, w) heatmaps and averaged over
+    positions -> (B, K, C)."""
+    return torch.einsum("bchw,bkhw->bkc", features, heatmaps) / (features.shape[-2] * features.shape[-1])
+
+
 class DCFE(nn.Module):
     """Backbone, pose head, global classifier, local BN and the distance head (module docstring)."""
 
@@ -40,7 +46,8 @@ class DCFE(nn.Module):
                                           out_indices=(-1,), output_stride=config.output_stride)
         c = self.backbone.feature_info.channels()[-1]
         self.channels = c
-        self.pose = nn.Sequential(nn.Conv2d(c, c // 2, 3, padding=1), nn.ReLU(), nn.Conv2d(c // 2, config.keypoints, 1))
+        self.pose = nn.Sequential(nn.Conv2d(c, c // 2, 3, padding=1), nn.ReLU(),
+                                  nn.Conv2d(c // 2, config.keypoints, 1))
         self.classifier = nn.Linear(c, config.num_classes)
         self.local_bn = nn.BatchNorm1d(c)
         self.distance = nn.Linear(config.keypoints * c, 1)
@@ -49,7 +56,7 @@ class DCFE(nn.Module):
         """``global``, ``logits``, ``heatmaps``, ``confidence`` (B, K) and ``local`` (B, K, C) features."""
         g = self.backbone(x)[-1]
         heatmaps = torch.sigmoid(self.pose(g))
-        local = torch.einsum("bchw,bkhw->bkc", g, heatmaps) / (g.shape[-2] * g.shape[-1])
+        local = pose_pooling(g, heatmaps)
         local = self.local_bn(local.flatten(0, 1)).reshape(local.shape)
         pooled = g.mean(dim=(-2, -1))
         return {"global": pooled, "logits": self.classifier(pooled), "heatmaps": heatmaps,

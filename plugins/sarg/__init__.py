@@ -12,7 +12,7 @@ plugin = Plugin(Method(
     paper="Duan & Wang, PRCV 2021, LNCS 13022, pp. 53-65, https://doi.org/10.1007/978-3-030-88013-2_5",
     license="Apache-2.0",
     variants=[
-        Variant("tiny", f"{_P}.config:tiny", "synthetic tracks: 12 actors x 3 frames, 32-d, 2 graphs, k = 0.5"),
+        Variant("tiny", f"{_P}.config:tiny", "synthetic tracks: 12 actors x 3 frames, 32-d, 2 graphs, k = 0.5, addpool"),
         Variant("base", f"{_P}.config:base", "Table 1's base model (ARG, no subgraph extraction) on the same data"),
         Variant("paper", f"{_P}.config:paper", "Volleyball head: d = f = 1024, 16 graphs, 8 activities, 9 actions"),
         Variant("collective", f"{_P}.config:collective", "Collective Activity head: 8 graphs, addpool, 5 / 6 classes"),

@@ -38,19 +38,31 @@ def test_info_and_unknown_name_exit_code(capsys: pytest.CaptureFixture[str]) -> 
     assert "did you mean 'fdea-dataset'" in capsys.readouterr().err
 
 
+def _light_env() -> dict[str, str]:
+    """The environment for a "stays light" check: without ``ZOO_STRICT_PLUGINS`` (CI sets it), because under strict
+    mode a plugin that fails to import makes listing fail, which is another claim (tested in
+    tests/core/test_discovery.py); here it would hide whether torch was imported."""
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "ZOO_STRICT_PLUGINS"}
+
+
 def test_import_and_listing_do_not_import_torch() -> None:
     code = ("import sys, zoo; names = zoo.list_models(); "
             "assert 'torch' not in sys.modules, 'torch imported'; "
-            "assert not [m for m in sys.modules if m.startswith('zoo_plugins.') and m.count('.') > 1]; "
+            "deep = [m for m in sys.modules if m.startswith('zoo_plugins.') and m.count('.') > 1]; "
+            "assert not deep, f'plugin modules imported by listing: {deep}'; "
             "print(len(names))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert int(result.stdout) >= 154
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=_light_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.strip().splitlines()[-1]) >= 154, result.stdout[-2000:]
 
 
 def test_zoo_list_command_does_not_import_torch() -> None:
     code = ("import sys, io, contextlib; from zoo.cli import main; "
             "buf = io.StringIO(); ctx = contextlib.redirect_stdout(buf); ctx.__enter__(); rc = main(['list']); "
             "ctx.__exit__(None, None, None); assert rc == 0 and 'torch' not in sys.modules, sorted(sys.modules)[:5]")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env=_light_env())
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -290,3 +290,51 @@ def test_doctor_flags_triton_kernels_where_triton_cannot_run(monkeypatch, capsys
     monkeypatch.delenv("ZOO_KERNELS")
     main(["doctor"])
     assert "ok    ZOO_KERNELS" in capsys.readouterr().out
+
+
+# -- 19.11. numpy inputs reach the plugin as tensors of the declared dtype -------------------------------------------
+
+
+def test_numpy_inputs_are_converted_before_the_plugin_sees_them(digits: str) -> None:
+    import numpy as np
+    import torch
+
+    model = zoo.build("digits-cnn-tiny", seed=0)
+    image = np.random.default_rng(0).random((2, 1, 8, 8))  # float64, as numpy makes it
+    out = zoo.infer(model, {"image": image})  # the plugin calls model(inputs["image"]): a numpy array would fail
+    expected = zoo.infer(model, {"image": torch.as_tensor(image, dtype=torch.float32)})
+    assert torch.equal(out["probs"], expected["probs"]) and out["probs"].dtype == torch.float32
+
+
+# -- 10. threads: one intra-op thread by default (ZOO_NUM_THREADS), applied by the commands and put back after ------
+
+
+def test_commands_run_on_the_configured_threads_and_put_them_back(monkeypatch, capsys) -> None:
+    import torch
+
+    from zoo import constants
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("MKL_NUM_THREADS", raising=False)
+    monkeypatch.delenv("ZOO_NUM_THREADS", raising=False)
+    caller = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with constants.num_threads_applied() as count:
+            assert count == constants.DEFAULT_NUM_THREADS == 1 == torch.get_num_threads()
+        assert torch.get_num_threads() == 2
+        monkeypatch.setenv("ZOO_NUM_THREADS", "3")
+        with constants.num_threads_applied():
+            assert torch.get_num_threads() == 3
+        monkeypatch.setenv("ZOO_NUM_THREADS", "auto")  # torch's own choice: left alone
+        with constants.num_threads_applied() as count:
+            assert count is None and torch.get_num_threads() == 2
+        monkeypatch.delenv("ZOO_NUM_THREADS")
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the OpenMP setting is honoured when zoo's is unset
+        assert constants.num_threads() is None
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        assert main(["list", "--json"]) == 0  # an in-process command leaves the caller's threads and settings
+        capsys.readouterr()
+        assert torch.get_num_threads() == 2 and "OMP_NUM_THREADS" not in os.environ
+    finally:
+        torch.set_num_threads(caller)

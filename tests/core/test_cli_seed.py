@@ -46,13 +46,14 @@ def _numbers(values: Any) -> dict[str, float]:
 
 
 def _data_source(name: str) -> str:
-    """``synthetic`` where the method makes it, else the bundled ``digits``."""
-    from zoo.errors import ConfigError
+    """``synthetic`` where the method makes it, else the bundled ``digits`` (a plugin refuses an unknown source with
+    a ConfigError or a DataError)."""
+    from zoo.errors import ConfigError, DataError
 
     try:
         zoo.make_data(name, "synthetic", "train")
         return "synthetic"
-    except ConfigError:
+    except (ConfigError, DataError):
         return "digits"
 
 

@@ -192,6 +192,20 @@ def test_loss_weight_schedules_by_module_and_by_stage() -> None:
         LossWeightSchedule(1.0, 0.0, "depth")
 
 
+def test_per_module_loss_weights_scale_each_local_gradient() -> None:
+    x, y = _data()
+    plain, weighted = _mlp_net(), _mlp_net()
+    weights = LossWeightSchedule(2.0, 0.5, "module").weights(weighted.num_modules)
+    weighted.loss_weights = weights
+    local_forward_backward(plain, x, y)
+    local_forward_backward(weighted, x, y)
+    for k, w in enumerate(weights):
+        torch.testing.assert_close(weighted.layers[k][0].weight.grad, w * plain.layers[k][0].weight.grad)
+    torch.testing.assert_close(weighted.head.weight.grad, plain.head.weight.grad)  # the task loss is not weighted
+    with pytest.raises(ConfigError, match="loss weights"):
+        LocalNet([nn.Linear(2, 2), nn.Linear(2, 2)], nn.Identity(), (1, 2), [_Aux(2)], loss_weights=[1.0, 2.0])
+
+
 # ----------------------------------------------------------------------------------------- (c) forward-only
 
 

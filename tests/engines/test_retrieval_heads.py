@@ -53,6 +53,7 @@ def test_madacos_scale_and_margin_formulas_on_a_constructed_batch() -> None:
     hand_s, hand_m = _madacos_by_hand(cos, [0, 1, 2], 0.02)
     assert s.item() == pytest.approx(math.log(9999999 * 0.98 / 0.02) / 0.5, rel=1e-6)  # median cos = 0.5
     assert s.item() == pytest.approx(hand_s, rel=1e-6) and m.item() == pytest.approx(hand_m, rel=1e-5)
+    torch.testing.assert_close(madacos_scale_margin(torch.tensor(cos), torch.tensor([0, 1, 2])), (s, m))  # alpha 0.02
     assert m.item() > 0
     low = np.array([[0.1, 0.0], [0.0, 0.05], [0.2, 0.15]])  # median 0.1: log(...)/0.9 = 22 < 32 -> floor
     s_low, m_low = madacos_scale_margin(torch.tensor(low), torch.tensor([0, 1, 1]), alpha=0.02)
@@ -98,10 +99,21 @@ def test_pooling() -> None:
     torch.testing.assert_close(gem(x, 1.0), x.mean(dim=(-2, -1)))
     assert torch.allclose(gem(x, 60.0), x.amax(dim=(-2, -1)), rtol=0.05)
     assert isinstance(GeM(3.0, learnable=True).p, torch.nn.Parameter) and "p" not in GeM(3.0).state_dict()
+    cube = x.pow(3).mean(dim=(-2, -1)).pow(1 / 3)  # the default exponent is 3 (DOLG, CFCD)
+    torch.testing.assert_close(gem(x), cube)
+    torch.testing.assert_close(GeM()(x), cube)
+    low = torch.full((1, 2, 3, 3), 0.5)  # values above eps pass unchanged
+    torch.testing.assert_close(GeM()(low), torch.full((1, 2), 0.5))
+    signed = torch.tensor([[[[-1.0, 8.0], [-2.0, 0.0]]]])  # negatives are clamped to eps, not raised to p
+    torch.testing.assert_close(gem(signed), torch.tensor([[(8.0 ** 3 / 4) ** (1 / 3)]]), rtol=1e-5, atol=1e-5)
     att = SpatialAttention2d(3, 6)
     local, weight = att(x)
     assert local.shape == (2, 6, 4, 5) and (weight > 0).all()
     torch.testing.assert_close(local.norm(dim=1), weight[:, 0])  # unit vectors scaled by the attention
+    torch.manual_seed(0)
+    wide = QueryAttentionPool(400, queries=50)  # queries start at unit expected norm (std dim^-1/2), learnable
+    assert wide.queries.requires_grad and 0.9 < wide.queries.std().item() * 20 < 1.1
+    assert wide.key.bias is None  # keys are a bias-free projection
     pool = QueryAttentionPool(5, queries=2)
     tokens, mask = torch.randn(2, 7, 5), torch.tensor([[1] * 7, [1] * 4 + [0] * 3])
     out = pool(tokens, mask)

@@ -103,3 +103,27 @@ def test_text_video_pairs_share_concepts() -> None:
     sim = data.text_cls @ data.video_frames.mean(1).T
     assert (sim.argmax(1) == torch.arange(64)).float().mean() > 3 / 64  # far above chance, not solved
     assert data.text_mask.sum(1).min() >= 5
+
+
+def test_task_helpers_search_and_refuse_unknown_sources() -> None:
+    from zoo.engines.retrieval.tasks import describe_and_search, landmark_source, margin_loss
+    from zoo.errors import DataError
+
+    model = torch.nn.Identity()
+    queries = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    database = torch.tensor([[0.0, 2.0], [3.0, 0.1], [1.0, 1.0]])
+    out = describe_and_search(model, lambda x: x, queries, database, k=2)
+    assert out["hits"].tolist() == [[1, 2], [0, 2]]
+    torch.testing.assert_close(out["scores"][0, 0], torch.nn.functional.cosine_similarity(
+        queries[0], database[1], dim=0))
+    with pytest.raises(InputError, match="database must be images"):
+        describe_and_search(model, lambda x: x, queries, torch.zeros(3, 5), k=2)
+    with pytest.raises(DataError, match="only 'synthetic'"):
+        landmark_source("roxford5k", "test", classes=2, per_class=1, size=16)
+
+    class Head(torch.nn.Module):
+        def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            return torch.nn.functional.one_hot(y, 3).float() * 10
+
+    loss, logs = margin_loss(Head(), (torch.zeros(2, 1), torch.tensor([0, 2])))
+    assert loss.item() < 1e-3 and logs["train_acc"] == 1.0

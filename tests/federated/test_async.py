@@ -84,3 +84,13 @@ def test_scheduled_participation_and_staleness_cap(h) -> None:
     hist = sim.run(4)
     assert any(2 in r.dropped for r in hist.rounds)
     assert all(2 not in r.clients for r in hist.rounds)
+
+
+def test_staleness_functions_by_hand() -> None:
+    tau = torch.tensor([0.0, 3.0, 4.0, 5.0, 6.0])
+    assert torch.allclose(fl.polynomial_staleness(0.5)(tau), ((1 + tau) ** -0.5).double())
+    hinge = fl.hinge_staleness(a=10.0, b=4.0)(tau)
+    assert torch.allclose(hinge, torch.tensor([1.0, 1.0, 1.0, 1 / 11, 1 / 21], dtype=torch.float64))
+    alg = fl.Algorithm(staleness=fl.hinge_staleness(a=10.0, b=4.0))
+    info = fl.AggregationInfo(round_idx=0, clients=[0, 1], num_clients=2, staleness=torch.tensor([0.0, 5.0]))
+    assert torch.allclose(alg.staleness_weights(torch.tensor([0.5, 0.5]), info), torch.tensor([11 / 12, 1 / 12]))

@@ -95,3 +95,28 @@ def test_decentralised_node_with_nan_model_is_dropped(h) -> None:
 def test_policy_validation() -> None:
     with pytest.raises(FederatedError, match="on_invalid"):
         fl.UpdatePolicy("ignore")  # type: ignore[arg-type]
+
+
+class Capture:
+    """An aggregator that records the updates it receives (then averages them)."""
+
+    def __init__(self) -> None:
+        self.deltas: list[torch.Tensor] = []
+
+    def __call__(self, global_vec, deltas, weights, state):
+        self.deltas.append(deltas.clone())
+        return fl.WeightedFedAvg()(global_vec, deltas, weights, state)
+
+
+@pytest.mark.parametrize("attack", [fl.SignFlip(2.0), fl.ALIE(z=1.0)])
+def test_byzantine_clients_forge_their_uplink(h, attack) -> None:
+    honest, forged = Capture(), Capture()
+    _sim(h, algorithm=fl.Algorithm(aggregator=honest)).round()
+    _sim(h, algorithm=fl.Algorithm(aggregator=forged), byzantine=fl.Byzantine([1], attack)).round()
+    d, f = honest.deltas[0], forged.deltas[0]
+    assert torch.equal(f[[0, 2, 3]], d[[0, 2, 3]])  # honest clients untouched
+    if isinstance(attack, fl.SignFlip):
+        assert torch.allclose(f[1], -2.0 * d[1])
+    else:
+        others = d[[0, 2, 3]]
+        assert torch.allclose(f[1], others.mean(0) - others.std(0, unbiased=False), atol=1e-6)

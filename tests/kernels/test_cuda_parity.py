@@ -112,3 +112,23 @@ def test_geometry_and_losses(dtype):
         _check(fl[key].float(), rl[key].float(), dtype)
     for a, b in zip(fgr, rgr):
         _check(a.float(), b.float(), dtype)
+
+
+@pytest.mark.parametrize("pairing", ["all", "matched"])
+def test_quantile_loss(pairing):
+    real, fake = torch.randn(256, 32, device="cuda"), torch.randn(200, 32, device="cuda")
+    taus = (torch.arange(32, device="cuda") + 0.5) / 32
+    fo, fg = _grads(lambda t, p: ops.quantile_loss(t, p, taus, pairing), [real, fake])
+    ro, rg = _grads(lambda t, p: ref.quantile_loss(t, p, taus, pairing), [real, fake])
+    _check(fo, ro, torch.float32)
+    for f, r in zip(fg, rg):
+        _check(f, r, torch.float32)
+
+
+@pytest.mark.parametrize("kernel", ["flat", "gaussian"])
+def test_mean_shift(kernel):
+    points = torch.randn(3000, 576, device="cuda")
+    new, counts = ops.mean_shift(points[:500], points, 24.0, kernel)
+    want_new, want_counts = ref.mean_shift(points[:500], points, 24.0, kernel)
+    _check(new, want_new, torch.float32)
+    assert (counts - want_counts).abs().max() <= 1  # exact Σ(m-x)² vs the GEMM expansion at the boundary

@@ -22,4 +22,5 @@ def test_every_kernel_compiles_for_sm90(tmp_path):
     compiled = [line for line in proc.stdout.splitlines() if line.startswith("ok ")]
     names = {line.split()[1].split("[")[0] for line in compiled}
     assert names == {"_info_nce_fwd", "_info_nce_bwd", "_gm_fwd", "_gm_bwd", "_mix_kernel", "_l2_topk_kernel",
-                     "_rot6d_fwd", "_rot6d_bwd", "_fk_fwd", "_fk_bwd", "_geo_fwd", "_geo_bwd"}
+                     "_rot6d_fwd", "_rot6d_bwd", "_fk_fwd", "_fk_bwd", "_geo_fwd", "_geo_bwd",
+                     "_pinball_fwd", "_count_greater", "_mean_shift_step"}

@@ -10,7 +10,8 @@ from zoo import kernels
 from zoo.errors import ConfigError, KernelError
 from zoo.kernels import ops
 
-OPS = ("info_nce", "l2_topk", "group_modulation", "mix", "rot6d_to_matrix", "forward_kinematics", "geometric_losses")
+OPS = ("info_nce", "l2_topk", "group_modulation", "mix", "rot6d_to_matrix", "forward_kinematics", "geometric_losses",
+       "quantile_loss", "mean_shift")
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 

@@ -236,6 +236,7 @@ def test_increasing_step_sizes_hand_values() -> None:
 def test_piecewise_linear_hand_values() -> None:
     z = torch.tensor([-5.0, -3.0, -2.0, 0.0, 1.0, 2.99, 3.0, 4.0])
     assert A.piecewise_linear(z, rho=0.5).tolist() == pytest.approx([-1, -1, -1, 0, 0.5, 1.495, 1, 1])
+    assert torch.equal(A.piecewise_linear(z), A.piecewise_linear(z, rho=0.5))  # the paper's rho is the default
 
 
 def test_ai_fgtm_hand_iterates_on_a_linear_objective() -> None:
@@ -264,6 +265,27 @@ def test_mai_fgplm_regulariser_and_pl_hand_iterates() -> None:
 
     want = sum(al * pl(0.5 * 1.62 * math.sqrt(t + 1) / math.sqrt(2.02)) for t, al in enumerate(alphas))
     assert float(got) == pytest.approx(want, rel=1e-6)
+
+
+def test_adam_family_defaults_are_the_papers() -> None:
+    """Defaults pinned by the same hand iterates: T = 10, mu1 1.5, mu2 1.9, lambda 1.3, tanh (AI-FGTM); MAI-FGPLM
+    adds PL with rho 0.5 and gamma1 = gamma2 = 0.12 (Sect. 4.1)."""
+    a = 0.7
+    loss = lambda z, y: a * z.sum(1)  # noqa: E731
+    x, y = torch.zeros(1, 1), torch.zeros(1, dtype=torch.long)
+    alphas = A.increasing_step_sizes(1.0, 10)
+    got = A.adam_fgm(IDENTITY, x, y, 1.0, loss=loss, bounds=None)
+    want = sum(al * math.tanh(1.3 * 1.5 * math.sqrt(t + 1) / math.sqrt(1.9)) for t, al in enumerate(alphas))
+    assert float(got) == pytest.approx(want, rel=1e-6)
+    got = A.mai_fgplm(IDENTITY, x, y, 1.0, loss=loss, bounds=None, tau=0.0, lam=0.25)
+    z = [0.25 * 1.62 * math.sqrt(t + 1) / math.sqrt(2.02) for t in range(10)]
+    want = sum(al * (0.5 * zt if abs(zt) < 3 else 1.0) for zt, al in zip(z, alphas))
+    assert float(got) == pytest.approx(want, rel=1e-6)
+    pl = A.adam_fgm(IDENTITY, x, y, 1.0, loss=loss, bounds=None, squash="pl", lam=0.25)
+    assert float(pl) == pytest.approx(float(A.adam_fgm(IDENTITY, x, y, 1.0, loss=loss, bounds=None, squash="pl",
+                                                       lam=0.25, rho=0.5)), rel=1e-12)
+    assert float(pl) != pytest.approx(float(A.adam_fgm(IDENTITY, x, y, 1.0, loss=loss, bounds=None, squash="pl",
+                                                       lam=0.25, rho=0.4)), rel=1e-3)
 
 
 def test_mixed_input_hand_value() -> None:

@@ -221,3 +221,19 @@ def test_scipy_and_networkx_round_trip() -> None:
     assert set(binary.unique().tolist()) == {0.0, 1.0}
     y = points(a.shape[0], 2)
     assert torch.allclose(G.matmul(a, y), a.to_dense() @ y)
+
+
+def test_singleton_hyperedges_and_binarized_powers() -> None:
+    """A one-vertex hyperedge has degree 1 (1 / d_e = 1, not dropped as if empty); an empty one contributes
+    nothing; ``binarize`` keeps exactly the support of H^k (zeros stay zeros)."""
+    h = torch.tensor([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]])  # e0 = {v0}, e1 = {v0, v1}, e2 = {}
+    dv, de = h.sum(1), h.sum(0)
+    inv_de = torch.tensor([1.0, 0.5, 0.0])
+    want = torch.diag(dv.rsqrt()) @ h @ torch.diag(inv_de) @ h.T @ torch.diag(dv.rsqrt())
+    assert torch.allclose(G.hypergraph_propagation(h), want)
+    assert float(want[0, 0]) == pytest.approx(0.5 * (1.0 + 0.5))
+    path = torch.tensor([[1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0]])
+    power = G.incidence_power(path, 2, binarize=True)
+    assert torch.equal(power, ((path @ path) > 0).float()) and float(power[0, 3]) == 0.0
+    assert G.incidence_from_adjacency(torch.zeros(2, 2, dtype=torch.float64)).dtype == torch.float64
+    assert G.incidence_from_adjacency(torch.zeros(2, 2, dtype=torch.int64)).dtype == torch.float32

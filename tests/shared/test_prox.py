@@ -22,6 +22,7 @@ from zoo.prox import (
 )
 
 GRID = torch.linspace(-4.0, 4.0, 16001, dtype=torch.float64)  # spacing 5e-4
+GRID[8000] = 0.0  # linspace gives -8e-17 there: the L0 penalty is discontinuous at 0, the grid must hold it exactly
 X = torch.linspace(-3.0, 3.0, 241, dtype=torch.float64)
 # objective error of a grid point at distance h from a minimiser of a 1-strongly-convex-ish objective: ~h^2
 TOL = 1e-6
@@ -52,8 +53,13 @@ def test_hard_threshold_hand_values_and_prox() -> None:
     x = torch.tensor([-2.0, -0.5, 0.49, 0.51, 3.0])
     assert torch.equal(hard_threshold(x, 0.5), torch.tensor([-2.0, 0.0, 0.0, 0.51, 3.0]))
     for theta in (0.3, 1.0, 2.0):
-        _, best = grid_argmin(lambda a, x: hard_objective(a, x, theta), X, GRID)
-        assert (hard_objective(hard_threshold(X, theta), X, theta) - best).max() <= TOL
+        a, best = grid_argmin(lambda a, x: hard_objective(a, x, theta), X, GRID)
+        closed = hard_threshold(X, theta)
+        assert (hard_objective(closed, X, theta) - best).abs().max() <= TOL
+        away = (X.abs() - theta).abs() > 1e-6  # at |x| = theta both 0 and x are minimisers
+        assert torch.allclose(closed[away], a[away], atol=1e-3)
+    # the penalty itself: theta^2 / 2 off zero, 0 at zero
+    assert hard_objective(torch.tensor([0.0, 2.0]), torch.tensor([1.0, 2.0]), 3.0).tolist() == [0.5, 4.5]
 
 
 # log penalty: (lam, eps) pairs spanning the convex (lam < eps^2) and non-convex (lam > eps^2) regimes;

@@ -73,7 +73,11 @@ def test_load_local_folder_gives_identical_outputs_and_a_bundle(weights_env, pro
         loaded.infer({"image": image})["probs"], zoo.infer(protonet, {"image": image})["probs"]
     )
     model, preprocessing, spec = loaded
-    assert model is loaded.model and spec.name == "protonet" and preprocessing == {}
+    from zoo.weights.save import preprocessing_of
+
+    declared = preprocessing_of("protonet", protonet.zoo.config)  # what the plugin's zoo_preprocessing says
+    assert model is loaded.model and spec.name == "protonet" and preprocessing == declared
+    assert json.loads((weights_env / "m" / "config.json").read_text())["preprocessing"] == declared
     assert (
         loaded.zoo.variant == "tiny" and not loaded.training
     )  # delegated to the model, which is in eval mode
@@ -150,20 +154,23 @@ def _rewrite_weights(folder: Path, edit) -> None:
 
 def test_strict_loading_reports_missing_unexpected_and_shape_mismatches(weights_env, protonet):
     zoo.save(protonet, weights_env / "m")
+    state = protonet.state_dict()
+    dropped = sorted(k for k in state if k.endswith(".bias"))[-1]  # any real key (the layout is the plugin's)
+    rows, cols = state["prototypes"].shape
 
     def edit(tensors):
-        tensors.pop("embed.8.bias")
+        tensors.pop(dropped)
         tensors["extra.weight"] = torch.zeros(2)
-        tensors["prototypes"] = torch.zeros(10, 15)
+        tensors["prototypes"] = torch.zeros(rows, cols - 1)
         return tensors
 
     _rewrite_weights(weights_env / "m", edit)
     with pytest.raises(StateDictMismatchError) as info:
         zoo.load(weights_env / "m")
     text = str(info.value)
-    assert "missing in the weights file" in text and "embed.8.bias" in text
+    assert "missing in the weights file" in text and dropped in text
     assert "unexpected in the weights file" in text and "extra.weight" in text
-    assert "prototypes: model [10, 16] vs file [10, 15]" in text
+    assert f"prototypes: model [{rows}, {cols}] vs file [{rows}, {cols - 1}]" in text
 
 
 def test_integrity_and_provenance_are_checked_for_local_folders(weights_env, protonet):

@@ -97,3 +97,30 @@ def test_seeding_refuses_a_repo_with_another_history(tmp_path: Path) -> None:
     import_folder(tmp_path, item.folder, item.record.repo)  # same files, other date and author
     with pytest.raises(HubError, match="lacks the released commit"):
         shipped.seed_hub(tmp_path, [item.name])
+
+
+def test_release_tool_edits_one_entry_of_registry_yaml_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("release_weights", Path(__file__).parents[2] / "tools" /
+                                                  "release_weights.py")
+    tool = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    monkeypatch.setitem(sys.modules, spec.name, tool)  # dataclasses look their module up there
+    spec.loader.exec_module(tool)
+    text = ("# a comment kept as it is\nschema_version: 1\nmethods:\n- id: A1\n  name: alpha\n  variants: [tiny]\n"
+            "  weights: []\n- id: A2\n  name: beta  \n  weights:\n  - tag: old\n    variant: tiny\n    repo: x/y\n"
+            "- id: A3\n  name: gamma\n")
+    record = {"tag": "digits", "variant": "tiny", "repo": "zoo/beta-tiny.digits", "metrics": {"digits": {"a": 0.5}}}
+    once = tool.set_record(text, "beta", record)
+    twice = tool.set_record(once, "beta", {**record, "repo": "zoo/beta-tiny.digits2"})
+    import yaml
+
+    doc = yaml.safe_load(twice)["methods"]
+    assert doc[0] == {"id": "A1", "name": "alpha", "variants": ["tiny"], "weights": []}
+    assert [w["tag"] for w in doc[1]["weights"]] == ["digits", "old"]  # replaced, not appended twice
+    assert doc[1]["weights"][0]["repo"] == "zoo/beta-tiny.digits2" and doc[2] == {"id": "A3", "name": "gamma"}
+    assert twice.startswith("# a comment kept as it is\n")
+    assert tool.RECIPES.keys() >= {"sac", "gcd", "gdancer", "multigraph-fl", "fadnet", "cdl", "glamor-net", "ldl-va",
+                                   "cfor", "fedavg", "fedprox", "scaffold", "auglocal", "man", "dgl"}

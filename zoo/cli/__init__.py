@@ -12,6 +12,7 @@ error; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import pkgutil
 import sys
@@ -48,9 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     try:
-        if args.command != "doctor":  # doctor reports a bad value instead of failing on it
-            constants.apply_num_threads()  # ZOO_NUM_THREADS (default 1): see zoo.constants.num_threads
-        code = int(handler(args) or 0)
+        # ZOO_NUM_THREADS (default 1, see zoo.constants.num_threads), put back after the command so that an
+        # in-process call (tests, tools) leaves the caller's threads as they were; doctor reports a bad value instead
+        with constants.num_threads_applied() if args.command != "doctor" else contextlib.nullcontext():
+            code = int(handler(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit
         return code
     except BrokenPipeError:  # `zoo list --json | head`: the reader left; not an error of ours

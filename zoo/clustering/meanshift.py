@@ -18,6 +18,7 @@ from typing import Literal
 import torch
 
 from zoo.errors import InputError
+from zoo.kernels import ops
 from zoo.graphs.distances import check_points, pairwise_sq_dists
 
 Kernel = Literal["flat", "gaussian"]
@@ -59,24 +60,9 @@ def bin_seeds(x: torch.Tensor, bin_size: float, min_bin_freq: int = 1) -> torch.
     return cells * bin_size
 
 
-def _shift(means: torch.Tensor, x: torch.Tensor, h2: float, kernel: Kernel) -> tuple[torch.Tensor, torch.Tensor]:
-    """One mean-shift step of every row of ``means``: ``(new means, points within bandwidth)``."""
-    d = pairwise_sq_dists(means, x)
-    within = d <= h2
-    counts = within.sum(1)
-    if kernel == "flat":
-        weights = within.to(x.dtype)
-    else:
-        weights = torch.exp(-d / (2.0 * h2))
-    mass = weights.sum(1, keepdim=True)
-    new = (weights @ x) / mass.clamp_min(torch.finfo(x.dtype).tiny)
-    return torch.where(mass > 0, new, means), counts
-
-
 def _modes(seeds: torch.Tensor, x: torch.Tensor, bandwidth: float, kernel: Kernel, max_iter: int,
            chunk: int) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Run every seed to convergence; ``(modes, intensity (points within bandwidth), most iterations)``."""
-    h2 = bandwidth * bandwidth
     stop = 1e-3 * bandwidth
     out_modes, out_counts, most = [], [], 0
     for start in range(0, seeds.shape[0], chunk):
@@ -85,7 +71,8 @@ def _modes(seeds: torch.Tensor, x: torch.Tensor, bandwidth: float, kernel: Kerne
         active = torch.ones(means.shape[0], dtype=torch.bool, device=x.device)
         it = 0
         while bool(active.any()):
-            new, within = _shift(means[active], x, h2, kernel)
+            # one step of every active seed: zoo.kernels' mean_shift op (fused on CUDA, no [seeds, n] matrix)
+            new, within = ops.mean_shift(means[active], x, bandwidth, kernel)
             idx = active.nonzero().squeeze(1)
             counts[idx] = within
             moved = (new - means[idx]).norm(dim=1)

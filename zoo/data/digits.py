@@ -71,3 +71,17 @@ def load_digits_split(split: str, seed: int = 0) -> DigitsDataset:
     return DigitsDataset(
         torch.from_numpy(images[idx]).unsqueeze(1).clone(), torch.from_numpy(labels[idx]).clone(), split
     )
+
+
+def load_digits_resized(split: str, image_size: int = IMAGE_SIZE, in_channels: int = 1,
+                        seed: int = 0) -> DigitsDataset:
+    """The digits split as ``[N, in_channels, image_size, image_size]`` images for networks that want a larger or
+    colour input: bilinear resizing (values stay in [0, 1]) and the grey channel repeated."""
+    data = load_digits_split(split, seed)
+    images = data.images
+    if image_size != images.shape[-1]:
+        images = torch.nn.functional.interpolate(images, size=(image_size, image_size), mode="bilinear",
+                                                 align_corners=False).clamp(0, 1)
+    if in_channels != 1:
+        images = images.expand(-1, in_channels, -1, -1).contiguous()
+    return DigitsDataset(images, data.labels, split)

@@ -37,3 +37,7 @@ _op("forward_kinematics", "joint positions from local rotations on a kinematic t
     "geometry", FLOAT_DTYPES, "one lane per pose, joints walked in order; hand-written reverse-mode backward")
 _op("geometric_losses", "GCD L_geo terms: joint MSE, velocity MSE, foot-contact velocity (masked means)",
     "geometric_losses", FLOAT_DTYPES, "one pass over frames producing the three partial sums; fused backward")
+_op("quantile_loss", "pairwise pinball loss mean_{h,k} Σ ρ_τ(target - pred) (QR-GAN critic/generator losses)",
+    "quantile_loss", FLOAT_DTYPES, "predictions × streamed targets, sums and counts per prediction; counting backward")
+_op("mean_shift", "one mean-shift step of S seeds over N points, flat or Gaussian kernel (ANC neuron clustering)",
+    "mean_shift", FLOAT_DTYPES, "flash-style: point chunks streamed, S×N weights never stored; forward only")

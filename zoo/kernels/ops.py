@@ -217,3 +217,54 @@ def _convention(op: str, convention: str) -> None:
     if convention not in ("columns", "rows"):
         raise InputError(f"{op}: convention must be 'columns' (Zhou et al.) or 'rows' (PyTorch3D/EDGE), "
                          f"got {convention!r}")
+
+
+def quantile_loss(target: torch.Tensor, pred: torch.Tensor, taus: torch.Tensor, pairing: str = "all"
+                  ) -> torch.Tensor:
+    """Pairwise pinball (quantile-regression) loss, without the pairwise difference tensor.
+
+    ``ρ_τ(u) = u (τ - 1[u < 0])``. ``target[H, M]`` and ``pred[K, N]``; ``taus[N]`` are the fractions of the
+    prediction columns. ``pairing="all"`` returns ``mean_{h,k} Σ_{j,i} ρ_{τ_i}(target[h,j] - pred[k,i])`` (QR-GAN's
+    generator loss, Alg. 1 line 10); ``"matched"`` (M must equal N) returns
+    ``mean_{h,k} Σ_i ρ_{τ_i}(target[h,i] - pred[k,i])`` (QR-GAN's critic objective, Eq. 14). A 0-dim tensor in the
+    compute dtype; gradients flow to ``target`` and ``pred`` (with ``1[0 < 0] = 0``), not to ``taus``.
+    """
+    op = "quantile_loss"
+    check.tensor(op, "target", target, 2)
+    check.tensor(op, "pred", pred, 2)
+    check.tensor(op, "taus", taus, 1)
+    check.nonempty(op, "target", target)
+    check.nonempty(op, "pred", pred)
+    check.shape(op, "taus", taus, (pred.shape[1],))
+    if pairing not in ("all", "matched"):
+        raise InputError(f"{op}: pairing must be 'all' or 'matched', got {pairing!r}")
+    if pairing == "matched" and target.shape[1] != pred.shape[1]:
+        raise InputError(f"{op}: pairing='matched' needs as many target columns as pred columns, got target "
+                         f"{tuple(target.shape)} and pred {tuple(pred.shape)}")
+    device = check.same_device(op, target=target, pred=pred, taus=taus)
+    fn = select(op, device, torch.promote_types(target.dtype, pred.dtype))
+    return fn(target, pred, taus, pairing)
+
+
+def mean_shift(means: torch.Tensor, points: torch.Tensor, bandwidth: float, kernel: str = "flat"
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One mean-shift step of every seed ``means[S, D]`` over ``points[N, D]``, without the ``[S, N]`` matrix.
+
+    With ``d = ‖m - x‖²`` and ``h = bandwidth``: the weights are ``1[d ≤ h²]`` (``kernel="flat"``, scikit-learn's
+    ``MeanShift``) or ``exp(-d / 2h²)`` (``"gaussian"``); returns ``(new_means[S, D]`` = weighted mean of the
+    points (a seed with zero total weight stays put), in ``means.dtype``, ``counts[S]`` int64 = points within
+    ``h``). Not differentiable (a clustering iteration; results are detached).
+    """
+    op = "mean_shift"
+    check.tensor(op, "means", means, 2)
+    check.tensor(op, "points", points, 2)
+    check.nonempty(op, "points", points)
+    if means.shape[1] != points.shape[1]:
+        raise InputError(f"{op}: means have dimension {means.shape[1]} but the points have {points.shape[1]}")
+    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float)) or not bandwidth > 0:
+        raise InputError(f"{op}: bandwidth must be a positive number, got {bandwidth!r}")
+    if kernel not in ("flat", "gaussian"):
+        raise InputError(f"{op}: kernel must be 'flat' or 'gaussian', got {kernel!r}")
+    device = check.same_device(op, means=means, points=points)
+    fn = select(op, device, torch.promote_types(means.dtype, points.dtype))
+    return fn(means, points, float(bandwidth), kernel)

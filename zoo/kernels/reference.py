@@ -187,3 +187,41 @@ SMPL_PARENTS: tuple[int, ...] = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 1
 
 #: SMPL foot joints used by GCD's foot-contact term: left/right ankle (7, 8) and left/right foot (10, 11).
 SMPL_FOOT_JOINTS: tuple[int, ...] = (7, 8, 10, 11)
+
+
+# ------------------------------------------------------------------------------------------------------ quantile_loss
+def quantile_loss(target: torch.Tensor, pred: torch.Tensor, taus: torch.Tensor, pairing: str = "all") -> torch.Tensor:
+    """Pairwise pinball loss ``mean_{h,k} Σ ρ_τ(target[h,·] - pred[k,·])`` with ``ρ_τ(u) = u (τ - 1[u < 0])``.
+
+    ``pairing="all"``: every target column j against every prediction column i (τ = taus[i]);
+    ``"matched"``: column i against column i only. Materialises the ``[H, K, M, N]`` (or ``[H, K, N]``) tensor.
+    """
+    acc = compute_dtype(target.dtype, pred.dtype, taus.dtype)
+    t, p, tau = target.to(acc), pred.to(acc), taus.detach().to(acc)  # the fractions get no gradient
+    if pairing == "matched":
+        u = t[:, None, :] - p[None, :, :]  # [h, k, i]
+        return (u * (tau - (u < 0).to(acc))).sum(-1).mean()
+    u = t[:, None, :, None] - p[None, :, None, :]  # [h, k, j, i]
+    return (u * (tau - (u < 0).to(acc))).sum((-1, -2)).mean()
+
+
+# --------------------------------------------------------------------------------------------------------- mean_shift
+def mean_shift(
+    means: torch.Tensor, points: torch.Tensor, bandwidth: float, kernel: str = "flat"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One mean-shift step of every row of ``means[S, D]`` over ``points[N, D]``: ``(new means, counts)``.
+
+    ``d = ‖m - x‖²`` (as ``|m|² + |x|² - 2 m·x``, clamped at 0); ``counts[s] = #{x : d ≤ h²}``; the weights are
+    ``1[d ≤ h²]`` (flat) or ``exp(-d / 2h²)`` (Gaussian); a mean with zero total weight stays where it is.
+    Not differentiable (a clustering iteration): the results are detached.
+    """
+    with torch.no_grad():
+        acc = compute_dtype(means.dtype, points.dtype)
+        m, x = means.to(acc), points.to(acc)
+        h2 = bandwidth * bandwidth
+        d = ((m * m).sum(-1)[:, None] + (x * x).sum(-1)[None, :] - 2.0 * (m @ x.T)).clamp_min(0.0)
+        within = d <= h2
+        weights = within.to(acc) if kernel == "flat" else torch.exp(-d / (2.0 * h2))
+        mass = weights.sum(1, keepdim=True)
+        new = (weights @ x) / mass.clamp_min(torch.finfo(acc).tiny)
+        return torch.where(mass > 0, new, m).to(means.dtype), within.sum(1)

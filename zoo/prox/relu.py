@@ -17,6 +17,8 @@ import math
 
 import torch
 
+from zoo.errors import ConfigError
+
 Param = float | torch.Tensor
 
 
@@ -28,7 +30,7 @@ def relu_objective(z: torch.Tensor, a: torch.Tensor, s: torch.Tensor, eta: Param
 def relu_prox(a: torch.Tensor, s: torch.Tensor, eta: float) -> torch.Tensor:
     """LOG-PBCD's closed form (Eq. 13), the cases tested in the order written."""
     if eta <= 0:
-        raise ValueError(f"relu_prox needs eta > 0, got {eta}")
+        raise ConfigError(f"relu_prox needs eta > 0, got {eta}")
     k = math.sqrt(eta * (eta + 1)) - eta
     es = eta * s
     linear = (a + es) / (1 + eta)

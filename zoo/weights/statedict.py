@@ -31,6 +31,13 @@ class Header:
         return dict(json.loads(raw)) if raw else {}
 
 
+#: Byte alignment of the CPU tensors a loaded model keeps. safetensors places tensors at 8-byte offsets of the
+#: file; CPU kernels pick vectorised paths by alignment, so a model assigned those tensors as they are computed
+#: outputs that differ in the last bit from the model that was saved (seen with CFOR's timm backbones). Tensors
+#: that are not aligned are copied into fresh (aligned) memory, so a reloaded model reproduces its outputs exactly.
+_ALIGNMENT = 64
+
+
 def read_header(path: str | Path) -> Header:
     """Read only the header of a safetensors file (a few KB, no tensor data)."""
     try:
@@ -233,6 +240,8 @@ def load_weights(
         want = dtype if (dtype is not None and tensor.is_floating_point()) else model_dtype
         if tensor.dtype != want:
             state[key] = tensor.to(want)
+        elif tensor.device.type == "cpu" and tensor.data_ptr() % _ALIGNMENT:
+            state[key] = tensor.clone()  # see _ALIGNMENT
 
     if model is not None:
         groups = _tied_groups(model)

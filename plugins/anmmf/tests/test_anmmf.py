@@ -69,6 +69,45 @@ def test_update_rules_are_scaled_gradient_steps(l1: float, l2: float) -> None:
     assert torch.allclose((us[i] - newu) * (us[i] @ (v.T @ v)) / us[i], 0.5 * ug.grad, atol=1e-10)
 
 
+def test_update_edge_cases_and_defaults() -> None:
+    """A lone attribute has no diversity term (K = 0, lambda_1 ignored); the default guard eps is tiny, and a zero
+    denominator gives a zero (not NaN) update; a sweep with two attributes uses the HSIC term (Algorithm 1)."""
+    x, u, v = rand(6, 9), rand(6, 2, seed=1), rand(9, 2, seed=2)
+    w = graph_weights(x.T, ANMMFConfig(input_dim=6, knn=3))
+    assert torch.equal(diversity_kernel([v], 0), torch.zeros(9, 9, dtype=torch.float64))
+    assert torch.equal(update_v(x, u, v, None, w, 0.5, 2.0), update_v(x, u, v, None, w, 0.0, 2.0))
+    assert torch.allclose(update_u(x, u, v), update_u(x, u, v, eps=0.0), rtol=1e-8, atol=0)
+    k = diversity_kernel([v, rand(9, 2, seed=3)], 0)
+    assert torch.allclose(update_v(x, u, v, k, w, 0.5, 2.0), update_v(x, u, v, k, w, 0.5, 2.0, eps=0.0),
+                          rtol=1e-8, atol=0)
+    zero_v = torch.zeros(9, 2, dtype=torch.float64)
+    assert torch.equal(update_v(x, u, zero_v, k, w, 0.5, 2.0), zero_v)
+    zero_u = torch.zeros(6, 2, dtype=torch.float64)
+    assert torch.equal(update_u(x, zero_u, v), zero_u)
+    us, vs = [u, rand(6, 2, seed=4)], [v, rand(9, 2, seed=5)]
+    u0 = update_u(x, us[0], vs[0])
+    v0 = update_v(x, u0, vs[0], diversity_kernel(vs, 0), w, 0.5, 2.0)
+    u1 = update_u(x, us[1], vs[1])
+    v1 = update_v(x, u1, vs[1], diversity_kernel([v0, vs[1]], 1), w, 0.5, 2.0)
+    sweep(x, us, vs, w, 0.5, 2.0)
+    assert all(torch.allclose(a, b) for a, b in zip([*us, *vs], [u0, u1, v0, v1]))
+
+
+def test_sqrt_option_is_the_square_rooted_ratio_and_also_descends() -> None:
+    """``update="sqrt"`` (Ding et al.'s rule, offered beside the paper's): the same ratios, square-rooted."""
+    x, u, v = rand(6, 9), rand(6, 2, seed=1), rand(9, 2, seed=2)
+    w = graph_weights(x.T, ANMMFConfig(input_dim=6, knn=3))
+    k = diversity_kernel([v, rand(9, 2, seed=3)], 0)
+    assert torch.allclose(update_u(x, u, v, eps=0.0, sqrt=True) ** 2, u * update_u(x, u, v, eps=0.0))
+    assert torch.allclose(update_v(x, u, v, k, w, 0.5, 2.0, eps=0.0, sqrt=True) ** 2,
+                          v * update_v(x, u, v, k, w, 0.5, 2.0, eps=0.0))
+    data = planted(num_samples=60, input_dim=12, num_clusters=3)
+    cfg = replace(tiny(), input_dim=12, rank=3, num_clusters=3, knn=4, lambda1=2.0, lambda2=5.0, init_iter=3,
+                  max_iter=15, tol=0.0, update="sqrt")
+    h = factorize(data.x.T, cfg, seed=0).history
+    assert all(b <= a * (1 + 1e-12) for a, b in zip(h, h[1:])) and h[-1] < h[0]
+
+
 def test_updates_keep_non_negativity_and_decrease_the_objective() -> None:
     """Theorem 1, measured: every sweep keeps U, V >= 0 and never raises O (planted data, V = 3, both terms on)."""
     data = planted(num_samples=90, input_dim=20, num_clusters=3)

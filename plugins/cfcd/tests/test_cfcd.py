@@ -47,12 +47,17 @@ def test_local_matching_by_hand() -> None:
     # mutual nearest pairs: (0, 0), (1, 1), (2, 3); positive 2 (pointing away) has no mutual partner; only the
     # top half of the positive by attention (0, 1) is kept
     assert list(zip(a_idx.tolist(), p_idx.tolist())) == [(0, 0), (1, 1)]
+    defaults = match_local(F.normalize(anchor, dim=-1), F.normalize(positive, dim=-1), attention)  # 0.9, half
+    assert [t.tolist() for t in defaults] == [a_idx.tolist(), p_idx.tolist()]
     a_all, p_all = match_local(F.normalize(anchor, dim=-1), F.normalize(positive, dim=-1), attention, 0.9, 1.0)
     assert list(zip(a_all.tolist(), p_all.tolist())) == [(0, 0), (1, 1), (2, 3)]
     ambiguous = torch.tensor([[1.0, 0.0], [0.99, 0.14]])  # two anchors nearly equal: Lowe's ratio rejects
     a_r, _ = match_local(F.normalize(ambiguous, dim=-1), F.normalize(torch.tensor([[1.0, 0.07]]), dim=-1),
-                         torch.ones(1), 0.9, 1.0)
-    assert a_r.numel() == 0
+                         torch.ones(1), keep=1.0)
+    assert a_r.numel() == 0  # the default ratio 0.9 rejects it
+    a_loose, _ = match_local(F.normalize(ambiguous, dim=-1), F.normalize(torch.tensor([[1.0, 0.07]]), dim=-1),
+                             torch.ones(1), 1.5, 1.0)
+    assert a_loose.numel() == 1  # a looser ratio accepts it
 
 
 def test_superfeature_triplet_by_hand() -> None:
@@ -67,6 +72,44 @@ def test_superfeature_triplet_by_hand() -> None:
                           for i in range(2))
     assert loss.item() == pytest.approx(expected, rel=1e-5) and loss.item() > 0
     assert local_attention(torch.tensor([[[[1.0, -2.0]], [[0.5, 0.5]]]])).tolist() == [[1.5, 2.5]]
+
+
+def _superfeature_reference(local: torch.Tensor, attention: torch.Tensor, margin: float, weight: float,
+                            ratio: float, keep: float) -> float:
+    """The fine-stage loss written out with loops: mutual NN, Lowe's ratio, attention top-k, hinge per negative."""
+    f = F.normalize(local, dim=-1)
+    a, p = f[0], f[1]
+    d = torch.cdist(a, p)
+    top = set(attention[1].argsort(descending=True)[: max(1, int(p.shape[0] * keep))].tolist())
+    total = 0.0
+    for j in range(p.shape[0]):
+        i = int(d[:, j].argmin())
+        column = d[:, j].sort().values
+        if int(d[i].argmin()) != j or j not in top or column[0] > ratio * column[1]:
+            continue
+        for neg in f[2:]:
+            n = neg[int(torch.cdist(a[i: i + 1], neg).argmin())]
+            total += max(0.0, margin + float((a[i] - p[j]).pow(2).sum() - (a[i] - n).pow(2).sum()))
+    return weight * total
+
+
+def test_superfeature_triplet_against_a_loop_reference_and_its_defaults() -> None:
+    torch.manual_seed(3)
+    local = torch.randn(4, 8, 5)  # anchor, positive, two negatives
+    attention = torch.rand(4, 8)
+    for kwargs in ({}, {"keep": 1.0}, {"ratio": 1.0, "margin": 0.5}, {"weight": 1.0, "keep": 0.25}):
+        args = {"margin": 0.1, "weight": 0.05, "ratio": 0.9, "keep": 0.5, **kwargs}
+        expected = _superfeature_reference(local, attention, **args)
+        assert superfeature_triplet(local, attention, **kwargs).item() == pytest.approx(expected, rel=1e-5, abs=1e-7)
+    assert superfeature_triplet(local, attention, keep=1.0).item() > 0
+    assert superfeature_triplet(local, attention, margin=2.0).item() > superfeature_triplet(local, attention).item()
+    # nothing passes the ratio test: zero, but still a graph node (the trainer back-propagates it)
+    anchors = F.normalize(torch.tensor([[1.0, 0.0], [0.99, 0.14]]), dim=-1)
+    tuple_ = torch.stack([anchors, torch.tensor([[1.0, 0.07], [-1.0, 0.0]]), anchors]).requires_grad_(True)
+    att = torch.tensor([[1.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    none = superfeature_triplet(tuple_, att)
+    assert none.item() == 0.0 and none.requires_grad
+    assert superfeature_triplet(tuple_, att, ratio=1.0, margin=0.5).item() > 0  # a looser ratio matches it
 
 
 def test_two_stage_training_mines_hard_negative_tuples() -> None:

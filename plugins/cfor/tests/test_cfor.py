@@ -71,6 +71,15 @@ def test_mcc_thresholds_equal_brute_force() -> None:
         assert best_m[j] == pytest.approx(max(values))
         assert best_t[j] == pytest.approx(cand[int(np.argmax(values))])
     assert best_m[4] == 0.0  # no positives: MCC is defined as 0
+    anti_t, anti_m = mcc_thresholds(np.array([[0.3], [0.4], [0.9], [1.0]]), np.array([[1], [1], [0], [0]], bool))
+    assert (anti_t[0], anti_m[0]) == (pytest.approx(0.01), 0.0)  # anti-correlated: only "all positive" scores 0
+    high = 0.3 + 0.7 * scores[:, :4]  # every score above the lowest candidates; the default grid 0.01..0.99
+    grid = np.linspace(0.01, 0.99, 99)
+    default_t, default_m = mcc_thresholds(high, labels[:, :4])
+    for j in range(4):
+        values = [mcc(((high[:, j] >= t) & labels[:, j]).sum(), ((high[:, j] < t) & ~labels[:, j]).sum(),
+                      ((high[:, j] >= t) & ~labels[:, j]).sum(), ((high[:, j] < t) & labels[:, j]).sum()) for t in grid]
+        assert default_m[j] == pytest.approx(max(values)) and default_t[j] == pytest.approx(grid[int(np.argmax(values))])
 
 
 def _index(n_per_leaf: int = 30, dim: int = 8, factory: str = "Flat", seed: int = 0) -> tuple[CFORIndex, dict]:
@@ -195,8 +204,8 @@ def test_train_index_search_end_to_end(tmp_path: Path) -> None:
     zoo.save(model, tmp_path / "model")
     assert main(["index", "build", "--model", str(tmp_path / "model"), "--images", str(images),
                  "--out", str(tmp_path / "index")]) == 0
-    assert main(["infer", "cfor", "--index", str(tmp_path / "index"), "--image", str(images / "03.png"),
-                 "-k", "3", "--out", str(tmp_path / "query")]) == 0
+    assert main(["infer", "cfor", "--weights", str(tmp_path / "model"), "--index", str(tmp_path / "index"),
+                 "--image", str(images / "03.png"), "-k", "3", "--out", str(tmp_path / "query")]) == 0
     results = json.loads((tmp_path / "query" / "results.json").read_text())
     hits = results[0]["hits"]  # at most k, and only from the query's leaf (12 images over 4 leaves)
     assert 1 <= len(hits) <= 3 and hits[0]["path"].endswith("03.png")  # the query itself comes first
@@ -288,10 +297,11 @@ def test_fault2_a_chosen_leaf_is_searched_with_its_own_network() -> None:
 
     index = build_index(model, data, use_labels=True)
     image = data[0]["image"][None]
-    predicted = zoo.infer(model, {"image": image}, index=index, k=3)["objects"][0]
+    whole = [[0.5, 0.5, 1.0, 1.0]]  # no detector crop: the query is the whole image
+    predicted = zoo.infer(model, {"image": image}, index=index, k=3, boxes=whole)["objects"][0]
     other = next(r for r in TINY.region_names if r != predicted["region"])
     leaf_category = TINY.regions[other][0]
-    chosen = zoo.infer(model, {"image": image}, index=index, k=3, category=leaf_category)["objects"][0]
+    chosen = zoo.infer(model, {"image": image}, index=index, k=3, category=leaf_category, boxes=whole)["objects"][0]
     assert chosen["descriptor_space"] == f"category/{other}" != predicted["descriptor_space"]
     with torch.no_grad():
         own = model.descriptor(model._resize(image, model.config.image_size), other)
@@ -320,10 +330,10 @@ def test_fault4_single_task_and_global_multi_task_baselines() -> None:
     for mode in ("local", "single", "global"):
         model = CFORModel(replace(tiny(), attribute_mode=mode, detector="none"))
         nets[mode] = {name: len(units) for name, units in model.attribute_units.items()}
-        x = torch.rand(3, 3, 32, 32)
-        assert model.attribute_scores(x).shape == (3, len(TINY.attributes))
-        batch = {"image": x, "region": torch.tensor([0, 1, 0]), "category": torch.tensor([0, 2, 1]),
-                 "attributes": torch.zeros(3, len(TINY.attributes)), "box": torch.rand(3, 4)}
+        x = torch.rand(4, 3, 32, 32)
+        assert model.attribute_scores(x).shape == (4, len(TINY.attributes))
+        batch = {"image": x, "region": torch.tensor([0, 1, 0, 1]), "category": torch.tensor([0, 2, 1, 3]),
+                 "attributes": torch.zeros(4, len(TINY.attributes)), "box": torch.rand(4, 4)}
         loss, logs = cfor_loss(model, batch)
         assert torch.isfinite(loss) and sum(k.startswith("bce/") for k in logs) == len(nets[mode])
     assert nets["local"] == {g: len(a) for g, a in TINY.attribute_groups.items()}  # one network per group

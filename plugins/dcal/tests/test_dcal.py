@@ -29,6 +29,9 @@ def test_rollout_matches_a_hand_computation() -> None:
     assert by_hand[0][0] == pytest.approx(0.55 * 0.75 + 0.05 * 0.1 + 0.4 * 0.0)
     torch.testing.assert_close(rollout_cls_row([s1, s2]), attention_rollout([s1, s2])[:, 0])
     assert select_local(torch.tensor([[9.0, 0.1, 0.7, 0.3, 0.5]]), 0.5).tolist() == [[2, 4]]  # cls excluded
+    assert select_local(torch.tensor([[9.0, 0.8, 0.1, 0.2]]), 0.5).tolist() == [[1, 3]]  # R = round(0.5 x 3)
+    assert select_local(torch.tensor([[9.0, 0.1, 0.7, 0.3]]), 0.01).tolist() == [[2]]  # at least one token
+    assert select_local(torch.tensor([[9.0, 8.0, 0.1, 0.7]]), 0.5, prefix=2).tolist() == [[3]]  # cls + dist token
 
 
 def _block_and_tokens(seed: int = 0) -> tuple[torch.nn.Module, torch.Tensor]:

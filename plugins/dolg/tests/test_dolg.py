@@ -31,6 +31,7 @@ def test_orthogonal_component_by_hand_and_orthogonal_to_the_global_vector() -> N
     pooled = f["orthogonal"].mean(dim=(-2, -1))
     assert ((pooled * f["global"]).sum(1).abs() / (pooled.norm(dim=1) * f["global"].norm(dim=1))).max() < 1e-5
     assert not torch.allclose(f["orthogonal"], f["local"])  # the projection removed something
+    torch.testing.assert_close(orthogonal_component(local, torch.zeros(1, 2)), local)  # no global: nothing to remove
 
 
 def test_descriptor_ignores_local_information_along_the_global_vector() -> None:
@@ -41,13 +42,19 @@ def test_descriptor_ignores_local_information_along_the_global_vector() -> None:
     along = model.fuse(orthogonal_component(local + 3.0 * g[:, :, None, None], g), g)
     across = model.fuse(orthogonal_component(local + 3.0 * torch.randn(2, 64, 1, 1), g), g)
     torch.testing.assert_close(along, base, rtol=1e-4, atol=1e-5)  # redundant with f_g: removed
+    orth = orthogonal_component(local, g)  # fusion: [f_g ; average-pooled f_orth] through the FC
+    torch.testing.assert_close(base, model.fc(torch.cat([g, orth.mean(dim=(-2, -1))], dim=1)))
     assert (across - base).abs().max() > 1e-2  # complementary information reaches the descriptor
 
 
 def test_multi_atrous_block_and_variants() -> None:
     block = MultiAtrous(8, 4, 16, (1, 2, 3))
     assert [b.dilation[0] for b in block.branches] == [1, 1, 2, 3] and block.project.in_channels == 5 * 4
-    assert block(torch.rand(2, 8, 5, 5)).shape == (2, 16, 5, 5)
+    x = torch.rand(2, 8, 5, 5)
+    assert block(x).shape == (2, 16, 5, 5)
+    pooled = torch.relu(block.image_pool(x.mean(dim=(-2, -1), keepdim=True))).expand(-1, -1, 5, 5)
+    by_hand = torch.relu(block.project(torch.cat([b(x) for b in block.branches] + [pooled], dim=1)))
+    torch.testing.assert_close(block(x), by_hand)  # the image-pooling branch is the map's average
     plain = DOLG(gem())
     assert not hasattr(plain, "attention") and plain.descriptor(torch.rand(1, 3, 64, 64)).shape == (1, 32)
     model = DOLG(tiny())

@@ -9,7 +9,7 @@ from zoo_plugins.driving import config as C
 from zoo_plugins.driving.data import SiloData
 from zoo_plugins.driving.infer import constant_baseline, evaluate
 from zoo_plugins.driving.model import CDLNet, FADNet
-from zoo_plugins.driving.topology import christofides_tour, silo_mixing, silo_topology
+from zoo_plugins.driving.topology import christofides_tour, ring_adjacency, silo_mixing, silo_topology
 from zoo_plugins.driving.train import load_average, make_simulator, train_federated
 
 import zoo
@@ -80,6 +80,16 @@ def test_cdl_sub_network_adopts_the_backbone_after_the_first_round() -> None:
             assert torch.equal(sim.live[:, sl[name]], sim.live[:, sl[twin]])  # copied at the end of round 0
     state = sim.node_state(0)
     assert "opt.m" in state and float(state["opt.t"].reshape(-1)[0]) == 1.0  # one Adam per silo, kept
+    sim.round()  # round 1: no copy; the backbone gets L_lr + L_cd+, the sub-network L_cd- only
+    assert any(not torch.equal(sim.live[:, sl[n]], sim.live[:, sl["sub." + n[len("backbone."):]]])
+               for n in sl if n.startswith("backbone."))
+
+
+def test_ring_adjacency_receives_from_the_predecessor_on_the_tour() -> None:
+    adj = ring_adjacency([2, 0, 1])  # tour 2 -> 0 -> 1 -> 2; adj[i, j]: j -> i
+    expected = torch.zeros(3, 3, dtype=torch.bool)
+    expected[0, 2] = expected[1, 0] = expected[2, 1] = True
+    assert torch.equal(adj, expected)
 
 
 def test_fadnet_is_fully_aggregated_and_sfl_averages_by_sample_count() -> None:

@@ -97,3 +97,33 @@ def test_first_round_objective_is_the_regression_loss_alone() -> None:
     assert loss.item() == pytest.approx(regression_loss(model(x), y).item(), rel=1e-6) and set(logs) == {"lr"}
     l1, _ = cdl_objective(model, x, y, beta=0.5, regression="l1", contrastive=False)
     assert l1.item() == pytest.approx((model(x).reshape(-1) - y).abs().mean().item(), rel=1e-6)
+
+
+def test_objective_is_the_regression_loss_plus_the_contrastive_term_by_hand() -> None:
+    """``L_final = L_lr + L_cd``: recomputed from the two branch outputs with the closed-form Bernoulli KL."""
+    model = _perturbed_model()
+    x, y = torch.rand(3, 1, 48, 48), torch.randn(3)
+    model.eval()
+    loss, logs = cdl_objective(model, x, y, beta=0.25)
+    with torch.no_grad():
+        yb, ys = (t.reshape(-1) for t in model.pair(x))
+    l_lr = float(((yb - y) ** 2).mean())
+    pos = sum(_kl(float(a), float(b)) for a, b in zip(yb, ys)) / 3
+    neg = sum(_kl(float(b), float(a)) for a, b in zip(yb, ys)) / 3
+    assert pos > 1e-4 and neg > 1e-4  # the branches differ, so the contrastive term is not zero
+    assert logs["lr"] == pytest.approx(l_lr, rel=1e-5)
+    assert loss.item() == pytest.approx(l_lr + 0.25 * pos + 0.75 * neg, rel=1e-5)
+
+
+def test_training_step_uses_the_regression_loss_alone_in_round_zero_only() -> None:
+    from zoo_plugins.driving.train import step_loss
+
+    model, cfg = _perturbed_model(), C.cdl_tiny()
+    x, y = torch.rand(3, 1, 48, 48), torch.randn(3)
+    model.eval()
+    first, logs0 = step_loss("cdl", model, x, y, cfg, round_idx=0)
+    assert first.item() == pytest.approx(regression_loss(model(x), y).item(), rel=1e-6) and set(logs0) == {"lr"}
+    later, logs1 = step_loss("cdl", model, x, y, cfg, round_idx=1)
+    full, _ = cdl_objective(model, x, y, cfg.beta, cfg.kl, cfg.regression)
+    assert later.item() == pytest.approx(full.item(), rel=1e-6) and later.item() > first.item() + 1e-6
+    assert "cd_pos" in logs1

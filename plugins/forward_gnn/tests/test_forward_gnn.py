@@ -10,6 +10,7 @@ import torch
 
 import zoo
 import zoo.testing
+from zoo.engines.local_learning.forward_forward import layer_goodness
 from zoo.errors import ConfigError, InputError
 from zoo.options import TrainOptions
 from zoo_plugins.forward_gnn.config import ForwardGNNConfig, ff, paper, sbm, tiny
@@ -39,9 +40,14 @@ def test_virtual_class_nodes_by_hand() -> None:
     torch.testing.assert_close(x_aug[4:], torch.tensor([[2.0, 1.0], [0.0, 4.0]]))  # class means of known nodes
     added = set(map(tuple, e_aug[:, 2:].T.tolist()))
     assert added == {(0, 4), (4, 0), (1, 4), (4, 1), (2, 5), (5, 2)}  # node 3 (unknown) joins no class node
+    x_none, _ = with_class_nodes(x, edges, torch.tensor([0, 0, -1, -1]), 2)  # class 1 has no labelled node
+    torch.testing.assert_close(x_none[5], torch.zeros(2))  # zero features, not 0/0
     h = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [3.0, 0.0], [0.0, 1.0]])
     r = 0.5 ** 0.5  # real nodes [1,0], [0,2], [1,1] against class nodes [3,0], [0,1]: cosines / 0.5
     torch.testing.assert_close(class_scores(h, 3, 2, 0.5), torch.tensor([[1.0, 0.0], [0.0, 1.0], [r, r]]) / 0.5)
+    h[3] = torch.tensor([3.0, 1.0])  # class nodes off the axes: each vector is normalised on its own
+    cosines = torch.nn.functional.cosine_similarity(h[:3, None, :], h[None, 3:5, :], dim=-1)
+    torch.testing.assert_close(class_scores(h, 3, 2, 0.5), cosines / 0.5)
 
 
 def test_inference_averages_every_layers_class_probabilities() -> None:
@@ -52,6 +58,20 @@ def test_inference_averages_every_layers_class_probabilities() -> None:
     states = model.layer_states(x_aug, edges)
     expected = torch.stack([torch.softmax(class_scores(h, 34, 2, 0.5), 1) for h in states]).mean(0)
     torch.testing.assert_close(model.predict(graph.x, graph.edge_index, graph.known_labels()), expected)
+    bp = zoo.build("forwardgnn-tiny", rule="bp")  # BP is trained through the last layer's scores only
+    last = bp.layer_states(x_aug, edges)[-1]
+    torch.testing.assert_close(bp.predict(graph.x, graph.edge_index, graph.known_labels()),
+                               torch.softmax(class_scores(last, 34, 2, 0.5), 1))
+    ffm, labels = zoo.build("forwardgnn-ff"), graph.known_labels()  # FF: goodness summed over layers
+    sums = []
+    for c in range(2):
+        candidate = torch.where(labels >= 0, labels, torch.full_like(labels, c))
+        goodness = layer_goodness(ffm.layers, label_features(graph.x, candidate, 2), ffm.config.theta,
+                                  (graph.edge_index,))
+        assert len(goodness) > 1
+        sums.append(sum(goodness))
+    torch.testing.assert_close(ffm.predict(graph.x, graph.edge_index, labels),
+                               torch.softmax(torch.stack(sums, 1), 1))
 
 
 def test_layers_learn_alone_with_their_own_optimizer_on_detached_inputs() -> None:

@@ -15,8 +15,9 @@ from zoo.clustering import clustering_accuracy, digits_matrix, kmeans
 from zoo.graphs import heat_kernel, knn_indices, pinv_sqrt
 from zoo_plugins.fpsora.config import paper, tiny
 from zoo_plugins.fpsora.data import lifted_rings
-from zoo_plugins.fpsora.losses import (anchor_laplacian, graph_objective, kkt_system, neighbour_sq_dists,
-                                       optimal_weights, project, reweight, weights_to_laplacian)
+from zoo_plugins.fpsora.losses import (anchor_laplacian, fpsora_iterations, graph_objective, kkt_system,
+                                       neighbour_sq_dists, optimal_weights, project, reweight,
+                                       weights_to_laplacian)
 from zoo_plugins.fpsora.train import embed
 
 
@@ -33,6 +34,12 @@ def test_qp_reweighting_hand_case() -> None:
     sol = torch.linalg.solve(a, b)
     assert torch.allclose(sol[:, :3], mu) and float(sol[0, 3]) == pytest.approx(-4 / 7)
     assert float((mu ** 2 * d).sum()) == pytest.approx(4 / 7)
+    # the default guard eps is tiny and positive: a duplicate neighbour (d = 0) takes all the weight, finitely;
+    # small distances keep their exact ratios
+    dup = optimal_weights(torch.tensor([[0.0, 1.0]], dtype=torch.float64))
+    assert bool((dup >= 0).all()) and torch.allclose(dup, torch.tensor([[1.0, 0.0]], dtype=torch.float64))
+    small = optimal_weights(torch.tensor([[1e-3, 2e-3]], dtype=torch.float64))
+    assert torch.allclose(small, torch.tensor([[2 / 3, 1 / 3]], dtype=torch.float64), atol=1e-9)
 
 
 def test_qp_closed_form_matches_a_generic_solver_and_beats_feasible_points() -> None:
@@ -89,6 +96,23 @@ def test_projection_step_keeps_the_reweighted_objective_eq12() -> None:
     assert torch.allclose(y1 @ y1.T, m1, atol=1e-8)
 
 
+def test_stopping_rule_and_defaults() -> None:
+    """The loop stops once the relative decrease falls below ``tol`` (tol = 1: after the first iteration), also
+    for objectives below 1; without ``tol`` it runs ``max_iter`` iterations; the defaults are tol = 0, eps = 1e-12,
+    rcond = 1e-9."""
+    _, nbrs, _, lap_a, y0 = _setup()
+    y0 = 1e-4 * y0 / y0.norm()  # objective far below 1
+    assert graph_objective(y0, lap_a) < 1e-6
+    y, h = fpsora_iterations(y0, nbrs, lap_a, 6)
+    assert len(h) == 7 and h[-1] < h[0]
+    explicit = fpsora_iterations(y0, nbrs, lap_a, 6, 0.0, 1e-12, 1e-9)
+    assert torch.equal(y, explicit[0]) and h == explicit[1]
+    assert len(fpsora_iterations(y0, nbrs, lap_a, 6, tol=1.0)[1]) == 2
+    rel = [(a - b) / a for a, b in zip(h, h[1:])]  # measured: 0.20, 0.26, 0.10, ...
+    assert min(rel[:2]) > 0.15 > rel[2]
+    assert len(fpsora_iterations(y0, nbrs, lap_a, 6, tol=0.15)[1]) == 4  # stops after the third iteration
+
+
 def test_objective_decreases_monotonically_and_projection_reproduces_embedding() -> None:
     data = lifted_rings(150, input_dim=12)
     cfg = replace(tiny(), input_dim=12, dim=8, num_clusters=3, max_iter=15, tol=0.0)
@@ -117,6 +141,9 @@ def test_fpsora_clusters_digits_better_than_its_pca_start() -> None:
 
 
 def test_train_and_infer_round_trip() -> None:
+    """The stored projection reproduces the training embedding well enough that evaluating new inputs through it
+    (the released weights' path) keeps most of the training clustering quality; digits have constant pixels, so
+    X is rank-deficient and P must come from an SVD-based least-squares solve."""
     model = zoo.build("fpsora-tiny")
     data = digits_matrix(200)
     result = zoo.train(model, data, steps=5)
@@ -124,6 +151,10 @@ def test_train_and_infer_round_trip() -> None:
     out = zoo.infer(model, {"x": data.x[:20].float()})
     assert out["embedding"].shape == (20, 20)
     assert torch.allclose(out["embedding"], (data.x[:20] - model.mean) @ model.projection)
+    fit = (data.x - model.mean) @ model.projection
+    emb = result.extra["embedding"]
+    assert float((fit - emb).norm() / emb.norm()) < 0.6
+    assert zoo.evaluate(model, data)["acc"] > result.metrics["acc"] - 0.15
 
 
 def test_paper_sizes() -> None:

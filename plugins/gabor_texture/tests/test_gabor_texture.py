@@ -28,6 +28,14 @@ def test_conformance() -> None:
     zoo.testing.check_method(NAME)
 
 
+def test_orientation_is_its_slot_plus_a_bounded_offset() -> None:
+    bank = _bank()
+    bank.raw_theta.data.fill_(2.0)
+    step = math.pi / bank.orientations
+    expected = bank.slot + step * (torch.sigmoid(torch.tensor(2.0)) - 0.5)  # theta_k = slot + step (sigma(r) - 1/2)
+    torch.testing.assert_close(bank.parameters_in_range()["theta"], expected)
+
+
 def test_parameters_cannot_leave_their_ranges() -> None:
     bank = _bank()
     optimizer = torch.optim.SGD(bank.parameters(), lr=1e4)
@@ -45,11 +53,19 @@ def test_parameters_cannot_leave_their_ranges() -> None:
             assert ((p["theta"] - bank.slot).abs() <= step / 2 + 1e-6).all()
             torch.testing.assert_close(p["sigma"], sigma_from_bandwidth(p["wavelength"], p["bandwidth"]))
     assert torch.isfinite(bank.kernels()).all()
+    cfg = tiny()
+    for raw, end in ((-50.0, 0), (50.0, 1)):  # the whole range is reachable, and nothing beyond it
+        for name in ("raw_wavelength", "raw_bandwidth", "raw_aspect", "raw_phase"):
+            getattr(bank, name).data.fill_(raw)
+        p = bank.parameters_in_range()
+        for name, bounds in (("wavelength", cfg.wavelength), ("bandwidth", cfg.bandwidth),
+                             ("aspect", cfg.aspect), ("phase", cfg.phase)):
+            torch.testing.assert_close(p[name], torch.full_like(p[name], bounds[end]))
 
 
 def test_kernel_and_sigma_by_hand() -> None:
-    assert sigma_from_bandwidth(torch.tensor(4.0), torch.tensor(1.0)).item() == pytest.approx(
-        4 / math.pi * math.sqrt(math.log(2) / 2) * 3.0)
+    assert sigma_from_bandwidth(torch.tensor(4.0), torch.tensor(2.0)).item() == pytest.approx(
+        4 / math.pi * math.sqrt(math.log(2) / 2) * 5.0 / 3.0)  # (2^b + 1) / (2^b - 1) at b = 2
     bank = _bank(orientations=1, scales=1, kernel_size=5)
     p = bank.parameters_in_range()
     lam, sig, gam, psi, th = (p[k].item() for k in ("wavelength", "sigma", "aspect", "phase", "theta"))

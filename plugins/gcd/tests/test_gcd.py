@@ -413,6 +413,20 @@ def test_guidance_shifts_the_first_step_by_the_papers_formula(form: str) -> None
     assert torch.allclose(first[0.5] - first[0.0], 0.5 * coef * grad, atol=1e-6, rtol=1e-4)
 
 
+def test_l_nce_is_off_without_weight_or_negatives() -> None:
+    from torch.utils.data import default_collate
+
+    from zoo_plugins.gcd.config import LossWeights
+
+    torch.manual_seed(0)
+    for overrides in ({"weights": LossWeights(nce=0.0)}, {"num_negatives": 0}):
+        model = zoo.build("gcd-tiny", **dict(MICRO, **overrides))
+        data = zoo.make_data(model, "synthetic", "train")
+        total, logs = gcd_loss(model, default_collate([data[0], data[1]]))
+        assert "nce" not in logs and "nce_skipped" not in logs
+        assert float(total.detach()) == pytest.approx(logs["simple"] + logs["geo"], rel=1e-5)
+
+
 def test_l_nce_with_a_single_group_warns_instead_of_skipping_silently() -> None:
     from torch.utils.data import default_collate
 
@@ -441,15 +455,16 @@ def test_redenoise_negatives_go_through_g_and_f_scores_at_m_minus_1(monkeypatch:
     model = zoo.build("gcd-tiny", **MICRO)
     assert model.cfg.negatives == "redenoise"
     data = zoo.make_data(model, "synthetic", "train")
-    batch = default_collate([data[i] for i in range(3)])
+    batch = default_collate([data[i] for i in range(4)])
     diffusion = model.diffusion()
     n, fmask = batch["n_dancers"].long(), batch["frame_mask"].bool()
+    fmask[2, 13:] = False  # a shorter song
     mask = data_mask_from(n, fmask, 3)
     x0 = batch["motion"] * mask[..., None]
-    t = torch.full((3,), t_value)
+    t = torch.full((4,), t_value)
     x_t = diffusion.q_sample(x0, t) * mask[..., None]
     ctx = model.denoiser.encode_music(batch["music"], fmask)
-    w = model.denoiser.group_embedding(ctx, n, torch.randn(3, 32))
+    w = model.denoiser.group_embedding(ctx, n, torch.randn(4, 32))
     x0_hat = torch.randn_like(x0) * mask[..., None]
     g_inputs: list[torch.Tensor] = []
 
@@ -467,23 +482,26 @@ def test_redenoise_negatives_go_through_g_and_f_scores_at_m_minus_1(monkeypatch:
     monkeypatch.setattr(model.denoiser, "forward", fake_g)
     monkeypatch.setattr(model.encoder, "forward", fake_f)
     logits = contrastive_logits(model, diffusion, x0, x_t, x0_hat, t, ctx, w, mask, n)
-    assert logits.shape == (3, 1 + model.cfg.num_negatives)
-    assert len(g_inputs) == 1 and g_inputs[0].shape[0] == 3 * model.cfg.num_negatives
+    k = model.cfg.num_negatives
+    assert logits.shape == (4, 1 + k)
+    assert len(g_inputs) == 1 and g_inputs[0].shape[0] == 4 * k
+    assert float(g_inputs[0][~mask.repeat(k, 1, 1)].abs().max()) == 0.0  # padded frames of negatives stay zero
     samples, t_f = scored[0]
-    assert torch.equal(t_f, torch.full((3 * (1 + model.cfg.num_negatives),), max(t_value - 1, 0)))
+    assert torch.equal(t_f, torch.full((4 * (1 + k),), max(t_value - 1, 0)))
     mean_pos, _, _ = diffusion.q_posterior(x0_hat, x_t, t)
-    mean_neg, _, _ = diffusion.q_posterior(torch.full_like(g_inputs[0], 7.0) * mask.repeat(2, 1, 1)[..., None],
-                                           g_inputs[0], t.repeat(2))
+    mean_neg, _, _ = diffusion.q_posterior(torch.full_like(g_inputs[0], 7.0) * mask.repeat(k, 1, 1)[..., None],
+                                           g_inputs[0], t.repeat(k))
     if t_value == 0:  # no noise at the last step: x_{m-1} is the posterior mean exactly
-        assert torch.allclose(samples[:3], mean_pos * mask[..., None], atol=1e-6)
-        assert torch.allclose(samples[3:], mean_neg * mask.repeat(2, 1, 1)[..., None], atol=1e-6)
+        assert torch.allclose(samples[:4], mean_pos * mask[..., None], atol=1e-6)
+        assert torch.allclose(samples[4:], mean_neg * mask.repeat(k, 1, 1)[..., None], atol=1e-6)
     else:  # a sample around the posterior mean, with the posterior's (fixed-small) standard deviation
         std = float(diffusion.posterior_variance[t_value].sqrt())
-        resid = (samples[:3] - mean_pos)[mask]
+        resid = (samples[:4] - mean_pos)[mask]
         assert 0.7 * std < float(resid.std()) < 1.3 * std
-        assert float((samples[3:] - mean_neg)[mask.repeat(2, 1, 1)].std()) < 1.3 * std
+        assert 0.7 * std < float((samples[4:] - mean_neg)[mask.repeat(k, 1, 1)].std()) < 1.3 * std
+        assert abs(float(resid.mean())) < 0.2 * std
     # the negatives G saw are noised copies of x0 with dancers replaced: never the positive itself
-    assert not torch.allclose(g_inputs[0][:3], x_t, atol=1e-3)
+    assert not torch.allclose(g_inputs[0][:4], x_t, atol=1e-3)
 
 
 def test_paper_variant_sizes_are_pinned() -> None:
@@ -611,13 +629,16 @@ def test_masked_mse_and_feature_velocity_by_hand() -> None:
     from zoo_plugins.gcd.losses import feature_velocity_loss, masked_mse
 
     pred, target = torch.zeros(1, 2, 3, 151), torch.zeros(1, 2, 3, 151)
-    pred[0, 0, 0, 0], target[0, 0, 1, 3], pred[0, 1, 2, 5] = 2.0, 1.0, 9.0  # the last one is masked out
+    pred[0, 0, 0, 0], pred[0, 0, 1, 0], pred[0, 1, 2, 5] = 2.0, 0.5, 9.0  # the last one is masked out
+    pred[0, 0, 1, 3], target[0, 0, 0, 3], target[0, 0, 1, 3] = 0.5, 0.3, 1.0
     mask = torch.tensor([[[True, True, False], [True, False, False]]])  # 3 valid dancer-frames
-    assert float(masked_mse(pred, target, mask)) == pytest.approx((4.0 + 1.0) / (3 * 151))
-    # one valid frame pair (dancer 0, frames 0-1): d pred = -2 on channel 0, d target = +1 on channel 3
-    assert float(feature_velocity_loss(pred, target, mask)) == pytest.approx((4.0 + 1.0) / 147)
+    assert float(masked_mse(pred, target, mask)) == pytest.approx((4.0 + 0.25 + 0.09 + 0.25) / (3 * 151))
+    # one valid frame pair (dancer 0, frames 0-1): channel 0: d pred = -1.5, d target = 0; channel 3: 0.5 vs 0.7
+    assert float(feature_velocity_loss(pred, target, mask)) == pytest.approx((2.25 + 0.04) / 147)
     pred[0, 0, 1, 150] = 5.0  # a contact channel: not part of the 147 pose features
-    assert float(feature_velocity_loss(pred, target, mask)) == pytest.approx((4.0 + 1.0) / 147)
+    assert float(feature_velocity_loss(pred, target, mask)) == pytest.approx((2.25 + 0.04) / 147)
+    nothing = torch.zeros_like(mask)  # no valid element: 0, not 0/0
+    assert float(masked_mse(pred, target, nothing)) == 0.0 and float(feature_velocity_loss(pred, target, nothing)) == 0
 
 
 def _walking_pair(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -674,31 +695,45 @@ def test_total_loss_is_simple_plus_geo_plus_lambda_nce_times_nce() -> None:
 
 
 def test_replace_dancers_probability_extremes() -> None:
-    """p = 1: every valid dancer comes from another group; p = 0: exactly one (a negative must differ)."""
-    x0 = torch.arange(5.0)[:, None, None, None].expand(5, 3, 2, 1).clone()
+    """p = 1: every valid dancer comes from another group; p = 0: exactly one, at a random slot (a negative must
+    differ). Donors are valid dancers of uniformly drawn OTHER groups."""
     n = torch.tensor([3, 2, 1, 3, 2])
+    x0 = (10 * torch.arange(5.0)[:, None] + torch.arange(3.0)[None])[:, :, None, None].expand(5, 3, 2, 1).clone()
     for slot in range(3):
         x0[n <= slot, slot] = -1.0  # padded slots
-    for seed in range(4):
+    donor_groups, donor_dancers, forced_slots = set(), set(), set()
+    for seed in range(12):
         g = torch.Generator().manual_seed(seed)
         every = replace_dancers(x0, n, prob=1.0, generator=g)
         one = replace_dancers(x0, n, prob=0.0, generator=g)
         for b in range(5):
-            valid = slice(0, int(n[b]))
-            assert (every[b, valid] != b).all() and (every[b, valid] >= 0).all()
-            assert int((one[b, valid, 0, 0] != b).sum()) == 1 and (one[b, valid] >= 0).all()
-            assert (every[b, int(n[b]):] == -1).all()
+            count = int(n[b])
+            got = every[b, :count, 0, 0]
+            groups, dancers = (got // 10).long(), (got % 10).long()
+            assert (groups != b).all() and (got >= 0).all() and (dancers < n[groups]).all()
+            if b == 0:
+                donor_groups |= set(groups.tolist())
+                donor_dancers |= set(dancers.tolist())
+            changed = (one[b, :count, 0, 0] != x0[b, :count, 0, 0]).nonzero().flatten().tolist()
+            assert len(changed) == 1 and (one[b, :count] >= 0).all()
+            forced_slots.add((count, changed[0]))
+            assert (every[b, count:] == -1).all() and (one[b, count:] == -1).all()
+    assert donor_groups == {1, 2, 3, 4} and donor_dancers == {0, 1, 2}
+    assert {s for c, s in forced_slots if c == 3} == {0, 1, 2}
 
 
-def test_swap_pred_negatives_are_intra_swaps_then_whole_other_groups(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The public code's negatives: half swap dancers inside the predicted batch, half take another group's x0-hat;
-    f scores them at step m; column 0 of the logits is the positive."""
+@pytest.mark.parametrize("k", [4, 5])
+def test_swap_pred_negatives_are_intra_swaps_then_whole_other_groups(monkeypatch: pytest.MonkeyPatch,
+                                                                      k: int) -> None:
+    """The public code's negatives: (k + 1) // 2 swap dancers inside the predicted batch, the rest take another
+    group's x0-hat (rolled by 1, 2, ...); f scores them at step m; column 0 of the logits is the positive."""
     from zoo_plugins.gcd.losses import contrastive_logits
 
     torch.manual_seed(0)
-    model = zoo.build("gcd-tiny", **dict(MICRO, negatives="swap_pred", num_negatives=4))
-    b = 3
+    model = zoo.build("gcd-tiny", **dict(MICRO, negatives="swap_pred", num_negatives=k))
+    b = 4
     mask = torch.ones(b, 3, 16, dtype=torch.bool)
+    mask[1, :, 12:] = False  # a shorter song: its padded frames must stay zero in every sample
     x0_hat = torch.arange(float(b))[:, None, None, None].expand(b, 3, 16, 151).clone()
     seen: list[tuple[torch.Tensor, torch.Tensor]] = []
 
@@ -707,18 +742,23 @@ def test_swap_pred_negatives_are_intra_swaps_then_whole_other_groups(monkeypatch
         return x[:, 0, 0, 0] * 10 + x[:, 1, 0, 0]
 
     monkeypatch.setattr(model.encoder, "forward", fake_f)
-    t = torch.tensor([4, 9, 17])
+    t = torch.tensor([4, 9, 17, 2])
     logits = contrastive_logits(model, model.diffusion(), x0_hat, x0_hat, x0_hat, t, None, torch.zeros(b, 32),
-                                mask, torch.tensor([3, 3, 3]))
+                                mask, torch.tensor([3, 3, 3, 3]))
     x, t_f = seen[0]
-    assert torch.equal(t_f, t.repeat(5))  # no re-denoising: f at step m
-    assert torch.equal(x[:b], x0_hat)  # the positive is x0-hat itself
-    for j in range(2):  # (4 + 1) // 2 = 2 intra-swap negatives: some dancer differs, every dancer is a real one
+    intra = (k + 1) // 2
+    m = mask[..., None].float()
+    assert torch.equal(t_f, t.repeat(k + 1))  # no re-denoising: f at step m
+    assert torch.equal(x[:b], x0_hat * m)  # the positive is x0-hat itself (masked)
+    for j in range(intra):  # intra-swap negatives: some dancer differs, every dancer is a real one
         block = x[b * (1 + j): b * (2 + j), :, 0, 0]
         assert ((block != torch.arange(float(b))[:, None]).any(1)).all()
-    assert torch.equal(x[3 * b:4 * b], torch.roll(x0_hat, 1, 0)) and torch.equal(x[4 * b:], torch.roll(x0_hat, 2, 0))
+    for j in range(k - intra):  # whole other groups
+        start = b * (1 + intra + j)
+        assert torch.equal(x[start:start + b], torch.roll(x0_hat, j + 1, 0) * m)
+    assert x.shape[0] == b * (k + 1) and float(x[:, :, 12:][torch.arange(b * (k + 1)) % b == 1].abs().max()) == 0
     assert torch.allclose(logits[:, 0], x0_hat[:, 0, 0, 0] * 11)
-    assert logits.shape == (b, 5)
+    assert logits.shape == (b, k + 1)
 
 
 def test_film_group_modulation_and_group_embedding_by_hand() -> None:

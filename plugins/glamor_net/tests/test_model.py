@@ -142,3 +142,19 @@ def test_gla_scores_are_the_ffn_of_face_and_cell_and_the_loss_is_cross_entropy()
     out = model(batch["face"], batch["context"])
     assert float(loss) == pytest.approx(float(torch.nn.functional.cross_entropy(out.logits, batch["label"])))
     assert logs["train_accuracy"] == pytest.approx(float((out.logits.argmax(1) == batch["label"]).float().mean()))
+
+
+@pytest.mark.parametrize("inputs", ["face", "context"])
+def test_settings_i_and_ii_classify_the_pooled_face_or_the_attended_context(inputs: str) -> None:
+    """Setting (i) classifies v_f = the face map's GLOBAL AVERAGE (not sum); (ii) classifies the GLA-pooled v_c."""
+    torch.manual_seed(0)
+    model = zoo.build("glamor-net-tiny", fusion_inputs=inputs).eval()
+    cfg = model.zoo.config
+    face, context = torch.rand(2, 3, cfg.face_size, cfg.face_size), torch.rand(2, 3, cfg.context_size, cfg.context_size)
+    with torch.no_grad():
+        fmap = model.face_encoder(face)
+        v_f = fmap.sum(dim=(2, 3)) / (fmap.shape[2] * fmap.shape[3])
+        v_c, _ = model.attention(v_f, model.context_encoder(context))
+        out = model(face, context)
+        assert torch.allclose(out.logits, model.classifier(v_f if inputs == "face" else v_c), atol=1e-5)
+        assert torch.equal(out.fusion_weights, torch.ones(2, 1))

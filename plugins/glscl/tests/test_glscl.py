@@ -28,6 +28,16 @@ def test_global_interaction_is_parameter_free_text_conditioned_pooling() -> None
     pooled = w[0] * frames[0, 0] + w[1] * frames[0, 1]
     expected = F.cosine_similarity(cls[0], pooled, dim=0)
     assert global_scores(cls, frames, mask, 0.5).item() == pytest.approx(expected.item(), rel=1e-6)
+    texts = torch.tensor([[2.0, 1.0], [0.5, -1.0]])  # two texts x two videos, unnormalised, by loops
+    videos = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]], [[0.3, -0.2], [1.0, 1.0], [-1.0, 2.0]]])
+    masks = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
+    for a in range(2):
+        for b in range(2):
+            keep = masks[b].bool()
+            weights = torch.softmax(videos[b][keep] @ texts[a] / 0.5, dim=0)
+            pooled_ab = (weights[:, None] * videos[b][keep]).sum(0)
+            assert global_scores(texts, videos, masks, 0.5)[a, b].item() == pytest.approx(
+                F.cosine_similarity(texts[a], pooled_ab, dim=0).item(), rel=1e-5)
     sharper = global_scores(cls, frames, mask, 0.05).item()
     assert sharper > expected.item()  # a lower temperature attends more to the caption's frame
     assert sum(p.numel() for p in GLSCL(tiny()).parameters()) == sum(  # no parameter beyond the local module
@@ -50,6 +60,14 @@ def test_local_interaction_shares_queries_and_decoder_across_modalities() -> Non
 
 
 def test_losses_by_hand() -> None:
+    from zoo_plugins.glscl.losses import contrastive
+
+    scores = torch.tensor([[0.9, 0.1], [0.3, 0.5]])
+    scale = torch.tensor(math.log(10.0))  # logits x10
+    logits = 10 * scores
+    t2v = -(logits.log_softmax(1).diag()).mean()
+    v2t = -(logits.log_softmax(0).diag()).mean()
+    assert contrastive(scores, scale).item() == pytest.approx(((t2v + v2t) / 2).item(), rel=1e-6)
     s = torch.tensor([[1.0, 0.95], [0.2, 0.5]])
     # rows: [0.1 + 0.95 - 1]_+ = 0.05, [0.1 + 0.2 - 0.5]_+ = 0; cols: [0.1 + 0.95 - 0.5]_+ = 0.55, [0.1 + 0.2 - 1]_+ = 0
     assert margin_ranking(s, 0.1).item() == pytest.approx((0.05 + 0.55) / 2)

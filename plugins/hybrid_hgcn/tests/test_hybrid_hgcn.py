@@ -59,6 +59,7 @@ def test_forward_is_eq8() -> None:
     assert torch.allclose(out, torch.stack(branches).amax(0))
     assert not torch.allclose(out, branches[0])  # the max really mixes branches
     assert torch.allclose(hybrid_message(branches, "mean"), torch.stack(branches).mean(0))
+    assert torch.allclose(hybrid_message(branches, "sum"), branches[0] + branches[1] + branches[2])
     assert len(list(model.parameters())) == 4  # shared Theta: one pair of layers for all orders
 
 
@@ -111,9 +112,12 @@ def test_train_and_evaluate_through_the_api() -> None:
     assert zoo.evaluate(model, data)["accuracy"] == pytest.approx(result.metrics["test_accuracy"])
     out = zoo.infer(model, {"x": data.features, "incidence": data.incidence})
     assert out["probs"].shape == (34, 2)
+    sbm = zoo.make_data(model, "synthetic")  # the SBM follows the variant's feature width
+    assert sbm.features.shape == (300, 34) and sbm.train_mask.sum() == 2 * 2
 
 
-@pytest.mark.parametrize("factory,params", [(paper, 1433 * 32 + 32 + 32 * 7 + 7), (citeseer, 3703 * 16 + 16 + 16 * 6 + 6),
+@pytest.mark.parametrize("factory,params", [(paper, 1433 * 32 + 32 + 32 * 7 + 7),
+                                            (citeseer, 3703 * 16 + 16 + 16 * 6 + 6),
                                             (pubmed, 500 * 64 + 64 + 64 * 3 + 3)])
 def test_paper_sizes(factory, params: int) -> None:  # type: ignore[no-untyped-def]
     """Sect. 5.2: hidden 32 / 16 / 64 for Cora / Citeseer / Pubmed, orders 1, 2, 3, Theta shared across orders

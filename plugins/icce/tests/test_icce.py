@@ -44,6 +44,13 @@ def test_T_zero_is_cross_entropy() -> None:
     torch.testing.assert_close(icce(z, y, 0.0), F.cross_entropy(z, y))
 
 
+def test_default_T_is_the_papers_4() -> None:
+    """Sect. 4: T = 4 is the default of the per-sample loss (p_y = 1/2: e^{-2} (Ei(4) - Ei(2)), by scipy)."""
+    z, y = torch.zeros(1, 2, dtype=torch.float64), torch.tensor([0])
+    want = math.exp(-2.0) * (sp.expi(4.0) - sp.expi(2.0))
+    assert float(icce_per_sample(z, y)) == pytest.approx(want, rel=1e-12)
+
+
 @pytest.mark.parametrize("form", [icce, icce_weighted])
 def test_gradient_is_equation_6(form) -> None:
     """dL/dz_j = e^{T (p_y - 0.5)} (p_j - [j = y]) per sample (batch mean: / B), for both forms."""

@@ -32,8 +32,9 @@ def _model_and_state(seed: int = 0) -> tuple[torch.nn.Module, torch.Tensor, torc
 def test_recovery_subnet_is_exactly_invertible() -> None:
     model, u0, y = _model_and_state()
     with torch.no_grad():  # perturb every coupling so the test does not rely on near-identity initial weights
-        for p in model.phases.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+        g = torch.Generator().manual_seed(0)  # seeded: float32 round-off alone is ~5e-6 here (U is orthogonal
+        for p in model.phases.parameters():  # to ~1e-7 in float32), so the draw must not vary from run to run
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
     u_k = model.recover(u0, y)
     assert float((u_k - u0).abs().max()) > 1e-2  # the phases do change the state
     assert float((model.unrecover(u_k, y) - u0).abs().max()) < 1e-5
@@ -125,10 +126,10 @@ def test_paper_configuration() -> None:
 
 
 def test_training_beats_the_initial_estimate() -> None:
-    """A few dozen steps on natural-image crops (scikit-image; synthetic images without it): the recovery subnet
+    """Fifteen steps on natural-image crops (scikit-image; synthetic images without it): the recovery subnet
     reconstructs held-out images better than the initial estimate Phi^T y."""
     source = "natural" if has_skimage() else "synthetic"
-    config = replace(tiny(), steps=40)
+    config = replace(tiny(), steps=15)   # measured: 12.0 dB untrained -> 18.1 dB (Phi^T y alone: 9.7 dB)
     model = zoo.build("invics-tiny", config=config, seed=0)
     before = evaluate(model, make_data(config, source, "test"))
     train(model, make_data(config, source, "train"), config, TrainOptions(progress=False, seed=0))

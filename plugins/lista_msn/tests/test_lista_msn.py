@@ -35,8 +35,8 @@ def test_lista_at_initialisation_is_unrolled_ista() -> None:
 
 def test_modified_elu_hand_values() -> None:
     """Eq. 4: t + 1 for t >= 0; gamma (e^t - 1) + 1 below (gamma = 0.5 here)."""
-    t = torch.tensor([-2.0, 0.0, 1.5])
-    assert modified_elu(t, 0.5).tolist() == pytest.approx([0.5 * (math.exp(-2) - 1) + 1, 1.0, 2.5])
+    t = torch.tensor([-2.0, 0.0, 0.5, 1.5])
+    assert modified_elu(t, 0.5).tolist() == pytest.approx([0.5 * (math.exp(-2) - 1) + 1, 1.0, 1.5, 2.5])
 
 
 def test_head_activations_follow_eq_6() -> None:
@@ -125,3 +125,15 @@ def test_sparse_regulation_gives_exact_zeros() -> None:
         train(model, data, config, TrainOptions(progress=False, seed=0))
         sparsity[eps] = evaluate(model, make_data(config, "synthetic", "test"))["sparsity"]
     assert sparsity[0.0] == 0.0 and sparsity[0.01] > 0.03, sparsity
+
+
+def test_a_first_build_on_the_meta_device_does_not_poison_the_cached_dictionary() -> None:
+    """zoo.load builds on meta first; the cached problem must stay real so the eager build after it works."""
+    import torch
+
+    from zoo_plugins.lista_msn import data
+
+    data._signals.cache_clear()
+    with torch.device("meta"):
+        assert not data.dictionary(tiny()).is_meta
+    assert not zoo.build("lista-msn-tiny").dictionary.is_meta

@@ -30,10 +30,21 @@ from zoo_plugins.log_pbcd.train import accuracy, sgd_baseline, train
 
 def _small() -> tuple[LogPBCDConfig, LogPBCDNet, torch.Tensor, torch.Tensor]:
     torch.manual_seed(0)
-    config = LogPBCDConfig(image_size=2, hidden=(5, 4), num_classes=3, lam=1e-2)
+    config = LogPBCDConfig(image_size=2, hidden=(5, 4), num_classes=3, lam=1e-2, rho=1.3, delta=0.7, gamma=0.9,
+                           beta=1.1, alpha=0.8)  # distinct weights: dropping or swapping one changes the result
     x = torch.rand(7, 1, 2, 2, dtype=torch.float64)
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0])
-    return config, LogPBCDNet(config).double(), x, y
+    net = LogPBCDNet(config).double()
+    with torch.no_grad():  # non-zero biases, so that every term with B shows in the updates
+        for layer in net.layers:
+            layer.bias.uniform_(-0.5, 0.5)
+    return config, net, x, y
+
+
+def _off_forward(t: torch.Tensor, seed: int) -> torch.Tensor:
+    """``t`` moved off the forward pass by seeded noise (so that every term of an update shows)."""
+    g = torch.Generator().manual_seed(seed)
+    return t + 0.3 * torch.randn(t.shape, generator=g, dtype=t.dtype)
 
 
 def _grad(fn, *tensors: torch.Tensor) -> list[torch.Tensor]:  # type: ignore[no-untyped-def]
@@ -75,7 +86,8 @@ def test_weight_and_bias_updates_solve_their_proximal_subproblems() -> None:
 def test_z_update_is_the_relu_prox_of_the_averaged_target() -> None:
     config, net, x, y = _small()
     state = init_state(net, x, y)
-    W, b, A_prev, Z, A = net.layers[0].weight, net.layers[0].bias, state.A[0], state.Z[1], state.A[1] + 0.1
+    W, b, A_prev, A = net.layers[0].weight, net.layers[0].bias, state.A[0], state.A[1] + 0.1
+    Z = _off_forward(state.Z[1], 1)  # off the forward pass, else S = Z whatever the weights
     S = (config.delta * Z + config.rho * (W @ A_prev + b[:, None])) / (config.rho + config.delta)
     torch.testing.assert_close(update_z(Z, A, W, b, A_prev, config),
                                relu_prox(A, S, (config.rho + config.delta) / config.gamma))
@@ -84,7 +96,9 @@ def test_z_update_is_the_relu_prox_of_the_averaged_target() -> None:
 def test_sparse_a_update_is_a_gradient_step_then_log_thresholding() -> None:
     config, net, x, y = _small()
     state = init_state(net, x, y)
-    A, Z, Wn, bn, Zn = state.A[1], state.Z[1], net.layers[1].weight, net.layers[1].bias, state.Z[2]
+    Wn, bn = net.layers[1].weight, net.layers[1].bias
+    # blocks off the forward pass: on it the smooth part's gradient is 0 and the step would not show
+    A, Z, Zn = state.A[1] + 0.2, _off_forward(state.Z[1], 2), _off_forward(state.Z[2], 3)
 
     def smooth(a: torch.Tensor) -> torch.Tensor:
         return config.gamma / 2 * (a - torch.relu(Z)).pow(2).sum() \

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from zoo_plugins.multigraph_fl.delay import TimeModel, link_delays, max_cycle_mean, static_cycle_time
-from zoo_plugins.multigraph_fl.multigraph import build_multigraph, simulate_cycle_time
+from zoo_plugins.multigraph_fl.delay import (TimeModel, link_delays, max_cycle_mean, round_cycle_time,
+                                             static_cycle_time)
+from zoo_plugins.multigraph_fl.multigraph import ElapsedRecursion, build_multigraph, simulate_cycle_time
 from zoo_plugins.multigraph_fl.topologies import ring_overlay, star_cycle_time
 from zoo_plugins.multigraph_fl.underlay import connectivity, underlay_from_matrix
 
@@ -39,6 +40,7 @@ def test_degree_shares_the_access_link(conn):
     hub = np.zeros((4, 4), dtype=bool)
     hub[0, 1:] = hub[1:, 0] = True
     d = link_delays(conn, hub, TM)
+    assert np.count_nonzero(d[~hub]) == 0  # no delay off the overlay's links (nor on the diagonal)
     # node 0 sends to 3 silos: O = C_UP / 3 -> 3 ms of transfer; latency 0->2 is 30 ms
     assert d[2, 0] == pytest.approx(1 + 30 + 3)
     # STAR round: up then down, 2 (tau - T_c) + T_c; tau = the largest delay, node 3 <-> hub: 1 + 40 + 3
@@ -51,7 +53,21 @@ def test_core_bandwidth_term_of_the_public_code(conn):
     tm = TimeModel(compute_ms=1.0, model_bits=1e7, core_bps=1e9)
     link = np.zeros((4, 4), dtype=bool)
     link[2, 0] = True  # 0 -> 2 over 2 hops: M * hops / core = 20 ms > 1 ms of access link
-    assert link_delays(conn, link, tm)[2, 0] == pytest.approx(1 + 30 + 20)
+    d = link_delays(conn, link, tm)
+    assert d[2, 0] == pytest.approx(1 + 30 + 20) and np.count_nonzero(d) == 1
+    one_hop = np.zeros((4, 4), dtype=bool)
+    one_hop[1, 0] = True  # 0 -> 1, one hop: core 10 ms (max(hops, 1) = 1) > 1 ms of access link
+    assert link_delays(conn, one_hop, tm)[1, 0] == pytest.approx(1 + 10 + 10)
+
+
+def test_round_cycle_time_counts_only_strong_links_by_hand():
+    links = ~np.eye(2, dtype=bool)
+    strong = np.array([[False, False], [True, False]])  # the link 0 -> 1 is strong, 1 -> 0 weak
+    delays = np.array([[0.0, 50.0], [7.0, 0.0]])
+    assert round_cycle_time(delays, links, strong, 1.0, "max") == pytest.approx(7.0)  # not 50
+    # max-plus: self loops weigh 1 ms, the 2-cycle (7 + 0) / 2 = 3.5 ms (the weak link weighs 0)
+    assert round_cycle_time(delays, links, strong, 1.0, "cycle_mean") == pytest.approx(3.5)
+    assert round_cycle_time(delays, links, links, 1.0, "cycle_mean") == pytest.approx(28.5)
 
 
 def test_multigraph_cycle_time_by_hand(conn):
@@ -135,3 +151,17 @@ def test_published_preset_reproduces_the_papers_cycle_time_table(network):
                              abs(d.cycle_time_ms["MULTIGRAPH"] - multi_pub) / multi_pub)
     assert errors["published"] < 0.02
     assert errors["blog"] > 0.2
+
+
+def test_elapsed_recursion_on_two_silos_by_hand():
+    """Links 0 -> 1 (10 ms) and 1 -> 0 (40 ms), self 1 ms, cycle time = largest strong delay.
+
+    Round 0: everything strong, whatever is passed: 40. Round 1: 1 -> 0 weak: 10; the weak link has had 10 ms.
+    Round 2: weak again: 10; it has had 10 + 10 = 20 ms. Round 3: strong again, 40 - 20 = 20 ms left: 20.
+    """
+    overlay = ~np.eye(2, dtype=bool)
+    delays = np.array([[0.0, 40.0], [10.0, 0.0]])  # receiver-major: D[i, j] = d(j, i)
+    rec = ElapsedRecursion(build_multigraph(overlay, delays, t_max=5), self_ms=1.0, mode="max")
+    only_fast = np.array([[False, False], [True, False]])
+    taus = [rec.step(only_fast), rec.step(only_fast), rec.step(only_fast), rec.step(overlay)]
+    assert taus == pytest.approx([40.0, 10.0, 10.0, 20.0])

@@ -65,6 +65,15 @@ def test_adaptation_touches_the_first_layer_and_the_modulator_only() -> None:
     assert changed == {"conv1.weight", "modulator.weight", "modulator.bias"}
     assert adapter.model.bn1.training and adapter.model.bn1.running_mean is None  # test-batch statistics
     assert all(torch.equal(v, source.state_dict()[k]) for k, v in frozen.items())  # the source model is untouched
+    trainable = {n for n, p in adapter.model.named_parameters() if p.requires_grad}
+    assert trainable == {"modulator.weight", "modulator.bias"}
+    # the "source" baseline keeps the source model as it is: running statistics, same predictions
+    baseline = StreamAdapter(source, dataclasses.replace(tiny(), adapt="source"))
+    x = torch.rand(16, 1, 8, 8)
+    assert baseline.model.bn1.running_mean is not None and baseline.optimizer is None
+    source.eval()
+    with torch.no_grad():
+        assert torch.equal(baseline.step(x), source(x).argmax(1))
 
 
 def test_corruption_is_seeded_and_changes_the_images() -> None:

@@ -42,6 +42,11 @@ def test_regularised_objectness_properties() -> None:
     assert float(torch.sigmoid(torch.tensor(math.log(0.01 / 0.99))).item()) == pytest.approx(0.01)
     passes = torch.sigmoid(reg(torch.tensor([-4.5, -4.7]))) > 0.5  # f' > 0 iff S(f) > eps
     assert passes.tolist() == [True, False]
+    # tau 0.3 (r = 1/0.84 != 1): f = 0 -> r/2 + b, f = ln 3 (S = 3/4) -> 3r/4 + b, by hand
+    c = ORConfig(tau=0.3, eps=0.05)
+    out = ObjectnessRegularization(c.r, c.b)(torch.tensor([0.0, math.log(3.0)]))
+    want = torch.tensor([0.5 / 0.84, 0.75 / 0.84]) + math.log(0.3 / 0.7) - 0.05
+    torch.testing.assert_close(out, want)
 
 
 def test_defence_acts_only_at_inference_before_post_processing() -> None:
@@ -74,6 +79,7 @@ def test_patch_mask_budget_and_placement() -> None:
     # pixel indices 10..29 of the box: centre 19.5
     assert (float(ys.float().mean()), float(xs.float().mean())) == pytest.approx((19.5, 19.5), abs=0.6)
     assert int(patch_mask(torch.zeros(0, 4), 64, 100).sum()) == 0
+    assert int(patch_mask(boxes[:1], 64, 1).sum()) == 1  # a one-pixel budget gives a one-pixel patch
 
 
 def test_step_schedules() -> None:

@@ -16,7 +16,7 @@ from zoo.errors import ConfigError
 from zoo.options import TrainOptions
 from zoo_plugins.tpsgd.config import TpSGDConfig, paper, tiny
 from zoo_plugins.tpsgd.losses import hidden_rule, target_loss
-from zoo_plugins.tpsgd.model import TpSGDNet
+from zoo_plugins.tpsgd.model import ElmanRNN, TpSGDNet
 from zoo_plugins.tpsgd.train import accuracy, train
 
 
@@ -91,6 +91,26 @@ def test_rnn_target_on_the_last_step_or_every_step() -> None:
     target = torch.ones(2, 4)
     assert float(target_loss(out, target, "l2", "last")) == 0.0
     assert float(target_loss(out, target, "l2", "every")) == pytest.approx(0.5 * 4 * 2 / 3)
+
+
+def test_elman_rnn_is_the_recurrence_and_without_bptt_is_local_in_time() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 4)
+    full, local = ElmanRNN(4, 5, "tanh", bptt=True), ElmanRNN(4, 5, "tanh", bptt=False)
+    local.load_state_dict(full.state_dict())
+    h, expect = torch.zeros(2, 5), []
+    with torch.no_grad():
+        for t in range(3):  # h_t = tanh(W_x x_t + b + W_h h_{t-1}), no recurrent bias
+            h = torch.tanh(x[:, t] @ full.input.weight.T + full.input.bias + h @ full.recurrent.weight.T)
+            expect.append(h)
+    for rnn in (full, local):
+        out = rnn(x)
+        torch.testing.assert_close(out, torch.stack(expect, 1))
+        out[:, -1].sum().backward()
+    h_last, h_prev = expect[-1], expect[-2]
+    one_step = (1 - h_last ** 2).T @ h_prev  # d sum(h_T) / d W_h with h_{T-1} held fixed
+    torch.testing.assert_close(local.recurrent.weight.grad, one_step)
+    assert not torch.allclose(full.recurrent.weight.grad, one_step, atol=1e-3)  # BPTT reaches earlier steps
 
 
 def _digits(model: Any) -> tuple[Any, Any]:

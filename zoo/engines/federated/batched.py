@@ -170,6 +170,15 @@ class BatchedTrainer:
 
     def _batch(self, ctxs: list[LocalContext], idx: list[int], s: int, plans: list[list[np.ndarray]],
                transforms: list[Any], data: FederatedData, device: torch.device) -> Any:
+        clients = [int(ctxs[i].client) for i in idx]
+        shared = data.datasets[clients[0]]
+        tensors = getattr(shared, "tensors", None)
+        if (tensors is not None and self.runtime.trainer.collate is None and all(t is None for t in transforms)
+                and all(data.datasets[c] is shared for c in clients)):
+            # one gather for the whole group: [G, B] sample indices into the shared tensors
+            rows = np.stack([ctxs[i].scratch["_indices"][plans[i][s]] for i in idx])
+            index = torch.as_tensor(rows, dtype=torch.long)
+            return tuple(t[index].to(device, non_blocking=True) for t in tensors)
         parts = []
         for i in idx:
             c = ctxs[i]
@@ -199,13 +208,7 @@ class BatchedTrainer:
             num_samples=ctx.num_samples[idx], steps=ctx.steps[idx], lr=ctx.lr[idx],
         )
         ostate = opt_state if full else {n: v[idx] for n, v in opt_state.items()}
-        if recipe.lr_schedule == "constant":
-            factor: Any = 1.0
-        elif recipe.schedule_unit == "round":
-            factor = float(recipe.lr_factor(float(ctx.round_idx)))
-        else:
-            factor = recipe.lr_factor(ostate["t"]).to(torch.float32)
-        sub.lr = base_lr[idx] * factor
+        sub.lr = opt.lr(base_lr[idx], ostate, ctx.round_idx)
         sub.step = int(ctx.step)
         sub.batch = batch
 

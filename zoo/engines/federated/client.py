@@ -189,6 +189,18 @@ class ClientRuntime:
         self.layout.put(own, "local", state["local"].to(own.device))
         return own
 
+    def received_payload(self, payload: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Payload vectors as the client uses them: model-shaped ones (sent as wire vectors) back to ``[P]``
+        with zeros on the entries that do not travel."""
+        out = {}
+        for name, v in payload.items():
+            v = v.to(self.device)
+            if v.dim() == 1 and v.numel() == self.layout.wire_size and not self.layout.all_aggregated():
+                out[name] = self.layout.from_wire(v, torch.zeros_like(self.init_vec))
+            else:
+                out[name] = v
+        return out
+
     def received_model(self, wire: torch.Tensor) -> torch.Tensor:
         """The full model a client holds after receiving ``wire`` (frozen and local entries from the template)."""
         return self.layout.from_wire(wire.to(self.device), self.init_vec)

@@ -137,7 +137,7 @@ class ClientHandlers:
         payload = {name[len("payload."):]: v for name, v in arrays.items() if name.startswith("payload.")}
         key = _STATE.format(task=t)
         state = _from_array_record(context.state[key]) if key in context.state else None
-        outcome = rt.run(k, r, rt.received_model(wire), _full_payload(rt, payload), state, task.data)
+        outcome = rt.run(k, r, rt.received_model(wire), rt.received_payload(payload), state, task.data)
         reply = rt.encode_reply(outcome, r, task.uplink)
         problem = reply.problem or finite_problem(reply)
         if problem is None:
@@ -173,16 +173,6 @@ def make_client_app(tasks: FlowerTask | Sequence[FlowerTask]) -> ClientApp:
         return handlers.query(msg, context)
 
     return app
-
-
-def _full_payload(rt: ClientRuntime, payload: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    out = {}
-    for name, v in payload.items():
-        if v.dim() == 1 and v.numel() == rt.layout.wire_size and not rt.layout.all_aggregated():
-            out[name] = rt.layout.from_wire(v, torch.zeros_like(rt.init_vec))
-        else:
-            out[name] = v
-    return out
 
 
 def finite_problem(reply: Reply) -> str | None:

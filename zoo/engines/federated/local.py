@@ -262,17 +262,18 @@ class FlatOptimizer:
             state["buf"] = torch.zeros_like(w)
         return state
 
-    def lr(self, base: float, state: State, round_idx: int) -> Any:
-        """This step's learning rate: ``base * f(t)`` (a float, or a ``[K, 1]`` tensor for stacked clients)."""
+    def lr(self, base: Any, state: State, round_idx: int) -> Any:
+        """This step's learning rate ``base * f(t)``: a float for one client, or a ``[K, 1]`` tensor when ``base``
+        is a ``[K, 1]`` tensor of the stacked clients' base rates (``t`` per client)."""
         r = self.r
         if r.lr_schedule == "constant":
             return base
         if r.schedule_unit == "round":
             return base * float(r.lr_factor(float(round_idx)))
         t = state["t"]
-        if t.numel() == 1:
-            return base * float(r.lr_factor(float(t.reshape(-1)[0])))
-        return (base * r.lr_factor(t)).to(torch.float32)
+        if isinstance(base, torch.Tensor):
+            return base * r.lr_factor(t).to(base.dtype)
+        return base * float(r.lr_factor(float(t.reshape(-1)[0])))
 
     def step(self, w: torch.Tensor, g: torch.Tensor, lr: Any, state: State) -> None:
         """One update of ``w`` (in place) with gradient ``g``."""

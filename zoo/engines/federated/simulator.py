@@ -314,23 +314,13 @@ class FederatedSimulator:
         if self._use_batched(cohort):
             for s in range(0, len(jobs), self.max_batch):
                 chunk = jobs[s : s + self.max_batch]
-                ctxs = [rt.prepare(k, r, rt.received_model(d.wire), self._payload(rt, d), self.store.get(k),
-                                   self.data) for k, d in chunk]
+                ctxs = [rt.prepare(k, r, rt.received_model(d.wire), rt.received_payload(d.payload),
+                                   self.store.get(k), self.data) for k, d in chunk]
                 yield from self._batched[cohort].run(ctxs, self.data, self.seed)
             return
         for k, d in jobs:
-            yield rt.run(k, r, rt.received_model(d.wire), self._payload(rt, d), self.store.get(k), self.data)
-
-    @staticmethod
-    def _payload(rt: ClientRuntime, d: Any) -> dict[str, torch.Tensor]:
-        """Payload vectors back to full size (model-shaped ones travelled as wire vectors)."""
-        out = {}
-        for name, v in d.payload.items():
-            if v.dim() == 1 and v.numel() == rt.layout.wire_size and not rt.layout.all_aggregated():
-                out[name] = rt.layout.from_wire(v, torch.zeros_like(rt.init_vec))
-            else:
-                out[name] = v.to(rt.device)
-        return out
+            yield rt.run(k, r, rt.received_model(d.wire), rt.received_payload(d.payload), self.store.get(k),
+                         self.data)
 
     # ----------------------------------------------------------------------------------------------- eval
     def _evaluate_into(self, record: RoundRecord) -> None:

@@ -75,6 +75,8 @@ def local_forward_backward(
                 h = call_layer(layer, h, context)
             if k < last and detach:
                 loss, aux_logs = net.aux[k](h, x, target)
+                if net.loss_weights[k] != 1.0:
+                    loss = net.loss_weights[k] * loss
         if k < last:
             if detach:
                 backward(loss, f"local_loss_{k}")

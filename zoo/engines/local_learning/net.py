@@ -45,10 +45,12 @@ class LocalNet(nn.Module):
         head: the task head applied after the last layer (pooling + classifier).
         boundaries: exclusive end index of each local module; the last must be ``len(layers)``.
         aux: one auxiliary network per module except the last (``len(boundaries) - 1``).
+        loss_weights: optional factor on each auxiliary loss (e.g. ``LossWeightSchedule(...).weights(K, stages)``);
+            default 1 for every module.
     """
 
     def __init__(self, layers: Sequence[nn.Module], head: nn.Module, boundaries: Sequence[int],
-                 aux: Sequence[nn.Module]) -> None:
+                 aux: Sequence[nn.Module], loss_weights: Sequence[float] | None = None) -> None:
         super().__init__()
         bounds = tuple(int(b) for b in boundaries)
         if not bounds or bounds[-1] != len(layers) or list(bounds) != sorted(set(bounds)) or bounds[0] < 1:
@@ -59,6 +61,10 @@ class LocalNet(nn.Module):
         self.head = head
         self.aux = nn.ModuleList(aux)
         self.boundaries = bounds
+        weights = [1.0] * len(aux) if loss_weights is None else [float(w) for w in loss_weights]
+        if len(weights) != len(aux):
+            raise ConfigError(f"{len(aux)} auxiliary networks need {len(aux)} loss weights, got {len(weights)}")
+        self.loss_weights = weights
 
     @property
     def num_modules(self) -> int:

@@ -1,4 +1,4 @@
-"""The retrieval engine: what image/landmark/re-ID/place/text-video retrieval methods share.
+"""The retrieval engine: what image, landmark, re-ID, place and text-video retrieval methods share.
 
 - :mod:`~zoo.engines.retrieval.index`: faiss indexes (exact, IVF, IVF-PQ, optional exact re-ranking of the
   candidates), sized to the data they hold (a small set gets fewer IVF lists, or exact search), GPU search when
@@ -11,6 +11,8 @@
 - :mod:`~zoo.engines.retrieval.samplers`: P x K identity batches, and anchor/positive/hard-negative tuples.
 - :mod:`~zoo.engines.retrieval.evaluate`: rank a database for queries and report mAP, recall@k, CMC and the
   revisited Oxford/Paris easy/medium/hard mAP (metrics in :mod:`zoo.metrics.retrieval`).
+- :mod:`~zoo.engines.retrieval.tasks`: what image-retrieval plugins share around their model (data sources,
+  batched encoding, landmark and re-ID evaluation, margin-head loss, descriptor search).
 - :mod:`~zoo.engines.retrieval.backbones`: timm backbones that expose intermediate stages.
 - :mod:`~zoo.engines.retrieval.data`: seeded synthetic landmark-like, re-ID, LiDAR-place and text-video sets.
 """

@@ -97,7 +97,16 @@ def _exercise(quick: bool = False) -> None:
 
     ``quick``: float32 only and one top-k configuration (one variant of each kernel).
     """
-    from zoo.kernels.fused import geometric_losses, geometry, group_modulation, info_nce, l2_topk, mix
+    from zoo.kernels.fused import (
+        geometric_losses,
+        geometry,
+        group_modulation,
+        info_nce,
+        l2_topk,
+        mean_shift,
+        mix,
+        quantile_loss,
+    )
     from zoo.kernels.reference import SMPL_FOOT_JOINTS, SMPL_PARENTS
 
     l2_topk._sm_count = lambda device: 132  # type: ignore[assignment]
@@ -126,6 +135,14 @@ def _exercise(quick: bool = False) -> None:
         losses = geometric_losses.geometric_losses(pred, pred.detach(), torch.ones(1, 2, 5, dtype=torch.bool),
                                                    SMPL_FOOT_JOINTS, torch.ones(1, 2, 5, 4, dtype=torch.bool))
         sum(losses.values()).backward()
+        real = torch.randn(20, 8, generator=g).to(dtype).requires_grad_()
+        fake = torch.randn(12, 8, generator=g).to(dtype).requires_grad_()
+        fractions = (torch.arange(8) + 0.5) / 8
+        for pairing in ("all", "matched"):
+            quantile_loss.quantile_loss(real, fake, fractions, pairing).backward()
+        pts = torch.randn(100, 40, generator=g).to(dtype)
+        for kernel in ("flat", "gaussian"):
+            mean_shift.mean_shift(pts[:30], pts, 3.0, kernel)
     if not quick:
         mix.mix(torch.randn(16, 16, generator=g), torch.randn(16, 512, generator=g).half())
     for dtype in (torch.float32,) if quick else (torch.float32, torch.float16):

@@ -4,8 +4,8 @@ The world is a square of side ``extent`` metres holding buildings (box outlines)
 (small circles), each sampled as surface points at several heights. A *scan* at pose ``(x, y, yaw)`` keeps
 the points within ``radius`` metres, expressed in the sensor frame (rotated by ``-yaw``), with range noise and
 random point dropout. :func:`bev_image` rasterises a scan as BEVPlace does: a voxel-like grid of
-``resolution`` metres over ``[-radius, radius]^2`` (cells centred on the sensor), point counts capped at 10, cells with at most one point
-cleared, then scaled to [0, 1] by the maximum.
+``resolution`` metres over ``[-radius, radius]^2`` (cells centred on the sensor), point counts capped at
+10, cells with at most one point cleared, then scaled to [0, 1] by the maximum.
 
 :func:`make_places` drives a route of database scans every ``spacing`` metres, and query scans near each
 database place (``query_offset`` metres away, any yaw): ground truth is every database place within
