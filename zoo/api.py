@@ -150,13 +150,17 @@ def _require(hook: str, method: str) -> None:
 
 
 def make_data(model_or_name: Any, source: str = "synthetic", split: str = "train", **overrides: Any) -> Any:
-    """The data a method trains or evaluates on: ``synthetic``, a bundled set (``digits``) or a path."""
+    """The data a method trains or evaluates on: ``synthetic``, a bundled set (``digits``) or a path.
+
+    ``overrides`` replace fields of the config the data is made for (``realization=3``), whether the method is
+    named or given as a model (the model's own config, overridden; an unknown field is a ConfigError).
+    """
     if isinstance(model_or_name, str):
         resolved = registry.resolve(model_or_name)
         method, cfg = resolved.spec.name, get_config(model_or_name, **overrides)
     else:
         tag = tag_of(model_or_name)
-        method, cfg = tag.method, tag.config
+        method, cfg = tag.method, override_config(tag.config, **overrides)
     _require("zoo_make_data", method)
     return discovery.plugins().call("zoo_make_data", method, config=cfg, source=source, split=split)
 
