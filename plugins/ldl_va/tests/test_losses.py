@@ -29,6 +29,10 @@ def test_local_similarity_paper_l2_and_code_l1() -> None:
     assert math.isclose(float(s2[0, 0]), math.exp(-0.25 / 0.25), rel_tol=1e-6)  # ||d||^2 = 0.25, delta^2 = 0.25
     s1 = local_similarity(va, index, "l1")
     assert math.isclose(float(s1[0, 0]), math.exp(-0.7 / 0.5), rel_tol=1e-6)  # |0.3| + |0.4| = 0.7
+    # a pair where neither point sits at the origin (a_1 - a_2 = (-0.7, -1.4)), with the paper's default delta = 0.5
+    default = local_similarity(va, index)
+    assert math.isclose(float(default[1, 1]), math.exp(-(0.49 + 1.96) / 0.25), rel_tol=1e-5)
+    assert math.isclose(float(s1[1, 1]), math.exp(-(0.7 + 1.4) / 0.5), rel_tol=1e-5)
 
 
 def test_target_distribution_mixes_label_and_weighted_neighbours() -> None:
@@ -43,6 +47,14 @@ def test_target_distribution_mixes_label_and_weighted_neighbours() -> None:
     torch.testing.assert_close(d[0], torch.tensor([0.775, 0.1, 0.125]))
     torch.testing.assert_close(d[1], d_tilde[1])  # lambda = 1: all neighbourhood
     torch.testing.assert_close(d.sum(1), torch.ones(2))
+
+
+def test_a_sample_whose_neighbours_all_have_zero_weight_keeps_its_label() -> None:
+    """zeta * s can underflow to 0 for every neighbour (far VA, no agreement): the target stays finite, d = (1 - λ)·e_y."""
+    nb = torch.tensor([[[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]])
+    d, d_tilde = target_distribution(torch.tensor([0]), 3, nb, torch.zeros(1, 2), torch.ones(1, 2), torch.tensor([0.5]))
+    assert torch.isfinite(d).all() and torch.isfinite(d_tilde).all()
+    torch.testing.assert_close(d[0], torch.tensor([0.5, 0.0, 0.0]))
 
 
 def test_uncertainty_gradient_moves_towards_the_better_explanation() -> None:

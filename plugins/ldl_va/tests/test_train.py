@@ -122,3 +122,11 @@ def test_one_step_loss_is_l_cls_plus_gamma_l_d_with_the_papers_weights() -> None
     assert logs["l_d"] == pytest.approx(float(l_d), rel=1e-5)
     assert logs["loss"] == pytest.approx(float(l_cls) + 0.3 * float(l_d), rel=1e-5)
     torch.testing.assert_close(training.uncertainty_logits.detach()[:6], u.detach() - config.lambda_lr * u_grad)
+
+
+@pytest.mark.parametrize("lambda_init", [0.1, 0.3, 0.8])
+def test_every_sample_starts_at_the_configured_lambda(lambda_init: float) -> None:
+    """u^i = logit(lambda_init), so sigmoid(u^i) = lambda_init for every sample before training."""
+    training = LDLVATraining(zoo.build("ldl-va-tiny"), 7, lambda_init)
+    torch.testing.assert_close(training.uncertainty(), torch.full((7,), lambda_init))
+    assert not training.uncertainty().requires_grad  # a read-out, not part of the graph
